@@ -1,0 +1,84 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import { afterAll, describe, expect, it } from "vitest";
+
+import { parseRunArgs } from "../../app/cli/commands/run-args.ts";
+import { loadConfig } from "../../app/config/load-config.ts";
+
+const config = loadConfig({ MAX_TIMEOUT_SECONDS: "600" });
+const root = mkdtempSync(path.join(os.tmpdir(), "run-args-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+const repo = path.join(root, "repo");
+execFileSync("git", ["init", "-q", "-b", "main", repo]);
+writeFileSync(path.join(repo, "a.txt"), "a\n");
+execFileSync("git", ["-C", repo, "add", "."]);
+execFileSync("git", [
+  "-C",
+  repo,
+  "-c",
+  "user.name=t",
+  "-c",
+  "user.email=t@example.com",
+  "commit",
+  "-qm",
+  "first",
+]);
+const head = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"])
+  .toString()
+  .trim();
+
+const base = ["--repo", repo, "--task", "fix it", "--agent", "true"];
+
+describe("parseRunArgs", () => {
+  it("resolves the base commit and fills defaults from configuration", async () => {
+    const args = await parseRunArgs(base, config);
+
+    expect(args).toMatchObject({
+      repo,
+      task: "fix it",
+      agent: "true",
+      baseSha: head,
+      timeoutSeconds: 1800,
+      cpus: 1,
+      json: false,
+    });
+    expect(args.branch).toMatch(/^agent\/run-[0-9a-f]{8}$/);
+  });
+
+  it.each([
+    [["--task", "x", "--agent", "true"], /--repo is required/],
+    [
+      ["--repo", root, "--task", "x", "--agent", "true"],
+      /not a git repository/,
+    ],
+    [
+      ["--repo", path.join(root, "nope"), "--task", "x", "--agent", "y"],
+      /not a folder/,
+    ],
+    [[...base, "--base", "no-such-ref"], /does not name a commit/],
+    [[...base, "--base=--output=/etc/passwd"], /not a ref/],
+    [[...base, "--base", "--output=/etc/passwd"], /ambiguous/],
+    [[...base, "--timeout", "0"], /--timeout 0 must be a whole number above 0/],
+    [
+      [...base, "--timeout", "601"],
+      /ceiling of 600 set by MAX_TIMEOUT_SECONDS/,
+    ],
+    [[...base, "--memory", "1.5"], /--memory 1.5 must be a whole number/],
+    [[...base, "--cpus=-2"], /--cpus -2 must be a number above 0/],
+    [[...base, "--branch", "main"], /must start with agent\//],
+    [[...base, "--branch", "agent/../main"], /not allowed/],
+    [[...base, "--task-file", "x"], /exactly one of --task and --task-file/],
+    [["--repo", repo, "--task", "  ", "--agent", "true"], /task is empty/],
+    [["--repo", repo, "--task", "x"], /--agent is required/],
+    [[...base, "--bogus"], /Unknown option '--bogus'/],
+  ])("refuses %j with a clear message", async (argv, message) => {
+    await expect(parseRunArgs(argv, config)).rejects.toMatchObject({
+      code: "USAGE",
+      message: expect.stringMatching(message),
+    });
+  });
+});

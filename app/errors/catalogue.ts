@@ -55,6 +55,62 @@ export const catalogue = {
     remedy:
       "Treat the run's record as tampered with from the named event on; keep the database as it is for investigation.",
   },
+  BRANCH_NAME_INVALID: {
+    exitCode: USAGE,
+    summary: "A run's branch must be a valid git branch name under agent/.",
+    remedy:
+      "Pass a branch such as agent/fix-login (with --branch on the command line); letters, digits, '-', '_', '.' and '/' are safe.",
+  },
+  BASE_REF_INVALID: {
+    exitCode: USAGE,
+    summary: "The base of a run must be a commit sha or a branch or tag name.",
+    remedy:
+      "Pass a branch name, a tag name or a commit sha (with --base on the command line).",
+  },
+  BASE_REF_NOT_FOUND: {
+    exitCode: USAGE,
+    summary: "The base ref does not exist in the repository.",
+    remedy:
+      "Check the spelling of the branch, tag or sha and that it has been pushed to the repository (--base on the command line).",
+  },
+  REPOSITORY_NAME_INVALID: {
+    exitCode: USAGE,
+    summary: "The repository name cannot be used as a cache name.",
+    remedy:
+      "Use owner/name or a short local label made of printable characters.",
+  },
+  MIRROR_UPDATE_FAILED: {
+    exitCode: FAILURE,
+    summary:
+      "The repository cache could not be created or updated from the upstream repository.",
+    remedy:
+      "Read the cause below: usually the upstream is unreachable or refused the credentials. The cache lives under AGENT_SANDBOX_DATA_DIR/cache and is safe to delete while no run is active.",
+  },
+  MIRROR_LOCK_TIMEOUT: {
+    exitCode: FAILURE,
+    summary: "Another process kept the repository cache locked for too long.",
+    remedy:
+      "Another run is still fetching the same repository; retry later. A crashed holder releases the lock on its own, so a lasting timeout means a fetch that hangs: look for a stuck git process.",
+  },
+  WORKSPACE_UNSUPPORTED: {
+    exitCode: FAILURE,
+    summary:
+      "Workspaces are loop-mounted ext4 images sized to the workspace cap, which needs root, loop devices and mkfs.ext4 on the host.",
+    remedy:
+      "Run the worker as root (or in a container with --privileged or CAP_SYS_ADMIN and /dev/loop* devices) with e2fsprogs and util-linux installed. The cap (RUN_WORKSPACE_MIB) is never dropped silently.",
+  },
+  WORKSPACE_PREPARE_FAILED: {
+    exitCode: FAILURE,
+    summary: "The run's workspace could not be prepared.",
+    remedy:
+      "Read the cause below; check free space and inodes under AGENT_SANDBOX_DATA_DIR/workspaces and that RUN_WORKSPACE_MIB is large enough for the repository.",
+  },
+  WORKSPACE_RELEASE_FAILED: {
+    exitCode: FAILURE,
+    summary: "The run's workspace could not be unmounted or removed.",
+    remedy:
+      "Read the cause below; the sweeper retries at the next start. To clean by hand, unmount and delete AGENT_SANDBOX_DATA_DIR/workspaces/<run id> and its .img file.",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

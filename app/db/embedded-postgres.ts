@@ -49,6 +49,7 @@ export async function startEmbeddedPostgres(
   const owner = process.getuid?.() === 0 ? await serviceUser() : undefined;
 
   await fs.mkdir(dataDir, { recursive: true });
+  if (owner) await openPathFor(dataDir);
   const password = await readOrCreatePassword(dataDir);
   if (!(await exists(path.join(pgData, "PG_VERSION")))) {
     await initialise(binaries, pgData, password, owner, log);
@@ -101,6 +102,29 @@ async function lookupUser(name: string): Promise<Owner> {
     run("id", ["-g", name]),
   ]);
   return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+/**
+ * As root, Postgres runs as its own user, which must be able to pass through
+ * every folder above its data. The data directory is ours to open for
+ * traversal (execute only, no listing); a folder above it is not, so a closed
+ * one is reported with what to do.
+ */
+async function openPathFor(dataDir: string): Promise<void> {
+  const mode = (await fs.stat(dataDir)).mode;
+  await fs.chmod(dataDir, (mode & 0o7777) | 0o011);
+  for (
+    let dir = path.dirname(dataDir);
+    dir !== path.dirname(dir);
+    dir = path.dirname(dir)
+  ) {
+    if (((await fs.stat(dir)).mode & 0o001) === 0) {
+      throw new AppError(
+        "EMBEDDED_POSTGRES_FAILED",
+        `As root, the embedded Postgres runs as the user "${SERVICE_USER}", which cannot pass through ${dir} (no execute permission for others) to reach ${dataDir}. Set AGENT_SANDBOX_DATA_DIR to a folder outside ${dir}, or allow traversal with chmod o+x ${dir}.`,
+      );
+    }
+  }
 }
 
 async function readOrCreatePassword(dataDir: string): Promise<string> {

@@ -2,10 +2,17 @@ import { loadConfig } from "../config/load-config.ts";
 import { isAppError } from "../errors/app-error.ts";
 import { createLogger } from "../log/logger.ts";
 import type { Command } from "./command.ts";
+import { auditCommand } from "./commands/audit-command.ts";
 import { migrateCommand } from "./commands/migrate-command.ts";
+import { runnerCommand } from "./commands/runner-command.ts";
 import { startCommand } from "./commands/start-command.ts";
 
-const commands: Command[] = [startCommand, migrateCommand];
+const commands: Command[] = [
+  startCommand,
+  migrateCommand,
+  auditCommand,
+  runnerCommand,
+];
 
 const EXIT_USAGE = 2;
 

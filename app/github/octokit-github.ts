@@ -1,0 +1,352 @@
+import { ProbotOctokit } from "probot";
+
+import type { Logger } from "../log/logger.ts";
+import type {
+  CheckRunUpdate,
+  GitHubApp,
+  InstallationClient,
+  RepoPermission,
+  RepoRef,
+  TokenPermissions,
+} from "./github-client.ts";
+
+type Octokit = InstanceType<typeof ProbotOctokit>;
+
+// HTTP statuses GitHub answers with that we treat as outcomes, not faults.
+const NOT_FOUND = 404;
+
+export interface OctokitGitHubOptions {
+  appId: string;
+  privateKey: string;
+  /** REST base: `https://api.github.com` or `<proto>://<GHE_HOST>/api/v3`. */
+  apiBaseUrl: string;
+  /** Web base for git: `https://github.com` or `<proto>://<GHE_HOST>`. */
+  webBaseUrl: string;
+  log: Logger;
+}
+
+/** The base URLs for github.com or a GitHub Enterprise Server host. */
+export function githubUrls(
+  gheHost: string | undefined,
+  protocol: "http" | "https",
+): { apiBaseUrl: string; webBaseUrl: string } {
+  if (!gheHost) {
+    return {
+      apiBaseUrl: "https://api.github.com",
+      webBaseUrl: "https://github.com",
+    };
+  }
+  return {
+    apiBaseUrl: `${protocol}://${gheHost}/api/v3`,
+    webBaseUrl: `${protocol}://${gheHost}`,
+  };
+}
+
+/**
+ * The one place Octokit is used. Narrowed tokens are minted with a direct
+ * `POST /app/installations/{id}/access_tokens` through the app client's own
+ * `request`: that request carries the configured base URL, whereas
+ * `octokit.auth({ type: "installation", ... })` in Probot 14.3 sends the
+ * token request to api.github.com even when GHE_HOST is set.
+ */
+export function createOctokitGitHub(options: OctokitGitHubOptions): GitHubApp {
+  const log = options.log.child({ component: "octokit" });
+  const make = (auth: Record<string, unknown>) =>
+    new ProbotOctokit({
+      auth,
+      baseUrl: options.apiBaseUrl,
+      log,
+      throttle: { enabled: false },
+    });
+  const app = make({ appId: options.appId, privateKey: options.privateKey });
+  const installations = new Map<number, InstallationClient>();
+  let slug: Promise<string> | undefined;
+
+  return {
+    installation(installationId) {
+      let client = installations.get(installationId);
+      if (!client) {
+        client = installationClient(
+          make({
+            appId: options.appId,
+            privateKey: options.privateKey,
+            installationId,
+          }),
+        );
+        installations.set(installationId, client);
+      }
+      return client;
+    },
+
+    async mintToken(installationId, repositories, permissions) {
+      const response = await app.request(
+        "POST /app/installations/{installation_id}/access_tokens",
+        {
+          installation_id: installationId,
+          repositories,
+          permissions: permissions as TokenPermissions,
+        },
+      );
+      return {
+        token: response.data.token,
+        expiresAt: response.data.expires_at,
+      };
+    },
+
+    async revokeToken(token) {
+      await make({ token }).request("DELETE /installation/token");
+    },
+
+    botLogin() {
+      slug ??= app.request("GET /app").then(({ data }) => {
+        if (!data?.slug) throw new Error("GET /app returned no slug");
+        return `${data.slug}[bot]`;
+      });
+      return slug;
+    },
+
+    gitUrl(fullName) {
+      return `${options.webBaseUrl}/${fullName}.git`;
+    },
+  };
+}
+
+function installationClient(octokit: Octokit): InstallationClient {
+  return {
+    async getPermission({ owner, repo }, username) {
+      try {
+        const { data } = await octokit.request(
+          "GET /repos/{owner}/{repo}/collaborators/{username}/permission",
+          { owner, repo, username },
+        );
+        // `role_name` knows maintain and triage; `permission` predates them.
+        const role = (data as { role_name?: string }).role_name;
+        return toPermission(role ?? data.permission);
+      } catch (err) {
+        if (statusOf(err) === NOT_FOUND) return "none";
+        throw err;
+      }
+    },
+
+    async addReaction({ owner, repo }, target, content) {
+      const route =
+        target.kind === "issue_comment"
+          ? "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
+          : "POST /repos/{owner}/{repo}/pulls/comments/{comment_id}/reactions";
+      await octokit.request(route, {
+        owner,
+        repo,
+        comment_id: target.id,
+        content,
+      });
+    },
+
+    async createComment({ owner, repo }, issue, body) {
+      const { data } = await octokit.request(
+        "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
+        { owner, repo, issue_number: issue, body },
+      );
+      return Number(data.id);
+    },
+
+    async updateComment({ owner, repo }, commentId, body) {
+      await octokit.request(
+        "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
+        { owner, repo, comment_id: commentId, body },
+      );
+    },
+
+    async getIssue({ owner, repo }, issue) {
+      const { data } = await octokit.request(
+        "GET /repos/{owner}/{repo}/issues/{issue_number}",
+        { owner, repo, issue_number: issue },
+      );
+      return {
+        number: data.number,
+        title: data.title,
+        body: data.body ?? "",
+        user: toUser(data.user),
+        isPullRequest: data.pull_request !== undefined,
+        htmlUrl: data.html_url,
+      };
+    },
+
+    async listComments({ owner, repo }, issue) {
+      const comments = await octokit.paginate(
+        "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
+        { owner, repo, issue_number: issue, per_page: 100 },
+      );
+      return comments.map((comment) => ({
+        id: comment.id,
+        body: comment.body ?? "",
+        user: toUser(comment.user),
+        createdAt: comment.created_at,
+      }));
+    },
+
+    async getPullRequest({ owner, repo }, pull) {
+      const { data } = await octokit.request(
+        "GET /repos/{owner}/{repo}/pulls/{pull_number}",
+        { owner, repo, pull_number: pull },
+      );
+      return {
+        number: data.number,
+        title: data.title,
+        body: data.body ?? "",
+        user: toUser(data.user),
+        htmlUrl: data.html_url,
+        draft: data.draft ?? false,
+        head: {
+          ref: data.head.ref,
+          sha: data.head.sha,
+          repoFullName: data.head.repo?.full_name ?? "",
+        },
+        base: {
+          ref: data.base.ref,
+          sha: data.base.sha,
+          repoFullName: data.base.repo.full_name,
+        },
+      };
+    },
+
+    async findPullRequest({ owner, repo }, head, base) {
+      const { data } = await octokit.request(
+        "GET /repos/{owner}/{repo}/pulls",
+        { owner, repo, head, base, state: "open", per_page: 1 },
+      );
+      const found = data[0];
+      return found ? { number: found.number, htmlUrl: found.html_url } : null;
+    },
+
+    async createPullRequest({ owner, repo }, pull) {
+      const { data } = await octokit.request(
+        "POST /repos/{owner}/{repo}/pulls",
+        { owner, repo, ...pull, draft: true },
+      );
+      return { number: data.number, htmlUrl: data.html_url };
+    },
+
+    async updatePullRequest({ owner, repo }, pull, body) {
+      await octokit.request("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
+        owner,
+        repo,
+        pull_number: pull,
+        body,
+      });
+    },
+
+    async requestReview({ owner, repo }, pull, login) {
+      await octokit.request(
+        "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
+        { owner, repo, pull_number: pull, reviewers: [login] },
+      );
+    },
+
+    async getRepository({ owner, repo }) {
+      const { data } = await octokit.request("GET /repos/{owner}/{repo}", {
+        owner,
+        repo,
+      });
+      return {
+        fullName: data.full_name,
+        defaultBranch: data.default_branch,
+        private: data.private,
+      };
+    },
+
+    async getBranchSha({ owner, repo }, branch) {
+      try {
+        const { data } = await octokit.request(
+          "GET /repos/{owner}/{repo}/git/ref/{ref}",
+          { owner, repo, ref: `heads/${branch}` },
+        );
+        return data.object.sha;
+      } catch (err) {
+        if (statusOf(err) === NOT_FOUND) return null;
+        throw err;
+      }
+    },
+
+    async getFile({ owner, repo }, path, at) {
+      try {
+        const { data } = await octokit.request(
+          "GET /repos/{owner}/{repo}/contents/{path}",
+          { owner, repo, path, ...(at ? { ref: at } : {}) },
+        );
+        if (Array.isArray(data) || data.type !== "file") return null;
+        const file = data as { content?: string; encoding?: string };
+        if (file.encoding !== "base64" || file.content === undefined) {
+          return null;
+        }
+        return Buffer.from(file.content, "base64").toString("utf8");
+      } catch (err) {
+        if (statusOf(err) === NOT_FOUND) return null;
+        throw err;
+      }
+    },
+
+    async createCheckRun({ owner, repo }, check) {
+      const { data } = await octokit.request(
+        "POST /repos/{owner}/{repo}/check-runs",
+        {
+          owner,
+          repo,
+          name: check.name,
+          head_sha: check.headSha,
+          external_id: check.externalId,
+          ...checkFields(check),
+        },
+      );
+      return { id: Number(data.id), htmlUrl: data.html_url ?? "" };
+    },
+
+    async updateCheckRun({ owner, repo }, id, check) {
+      await octokit.request(
+        "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
+        { owner, repo, check_run_id: id, ...checkFields(check) },
+      );
+    },
+  };
+}
+
+function checkFields(check: CheckRunUpdate) {
+  return {
+    ...(check.status && { status: check.status }),
+    ...(check.conclusion && { conclusion: check.conclusion }),
+    ...(check.output && { output: check.output }),
+    ...(check.actions && { actions: check.actions }),
+    ...(check.detailsUrl && { details_url: check.detailsUrl }),
+    ...(check.startedAt && { started_at: check.startedAt }),
+    ...(check.completedAt && { completed_at: check.completedAt }),
+  };
+}
+
+function toUser(
+  user: { login: string; id: number | bigint; type: string } | null | undefined,
+) {
+  return user
+    ? { login: user.login, id: Number(user.id), type: user.type }
+    : { login: "ghost", id: 0, type: "User" };
+}
+
+const KNOWN: RepoPermission[] = [
+  "admin",
+  "maintain",
+  "write",
+  "triage",
+  "read",
+  "none",
+];
+
+function toPermission(value: string | undefined): RepoPermission {
+  return KNOWN.includes(value as RepoPermission)
+    ? (value as RepoPermission)
+    : "none";
+}
+
+export function statusOf(err: unknown): number | undefined {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === "number" ? status : undefined;
+}
+
+export type { RepoRef };

@@ -57,7 +57,7 @@ export async function forwardHttp(options: ForwardOptions): Promise<void> {
     method: req.method,
     path: target.path,
     headers,
-    agent: false,
+    // Without an agent the client uses exactly this connection.
     createConnection: () => socket,
   });
   upstream.once("response", (answer) => {

@@ -141,7 +141,7 @@ export function createEgressProxy(options: EgressProxyOptions): EgressProxy {
     },
 
     async handleConnect(req, socket, head) {
-      track(socket);
+      if (!closed) track(socket);
       socket.on("error", (err) => log.debug({ err }, "tunnel client error"));
       const raw = req.url ?? "";
       const reply = { send: (s: number, b: string) => replyRaw(socket, s, b) };

@@ -111,6 +111,32 @@ export const catalogue = {
     remedy:
       "Read the cause below; the sweeper retries at the next start. To clean by hand, unmount and delete AGENT_SANDBOX_DATA_DIR/workspaces/<run id> and its .img file.",
   },
+  DOCKER_UNREACHABLE: {
+    exitCode: FAILURE,
+    summary: "The Docker engine did not answer; no sandbox can start.",
+    remedy:
+      "Start dockerd, or point DOCKER_SOCKET at the engine's socket and check that this user may use it.",
+  },
+  RUNNER_IMAGE_BUILD_FAILED: {
+    exitCode: FAILURE,
+    summary: "The runner image could not be built.",
+    remedy:
+      "Read the build output above; the build needs Debian's package mirror and the npm registry. Set RUNNER_BASE_IMAGE to a Debian bookworm image present on this host to skip the base bootstrap.",
+  },
+  RUNNER_BASE_BOOTSTRAP_FAILED: {
+    exitCode: FAILURE,
+    summary:
+      "RUNNER_BASE_IMAGE is not on this host and cannot be pulled, and a Debian base could not be bootstrapped instead.",
+    remedy:
+      "Install debootstrap and run the build as root, or load a Debian bookworm image and name it in RUNNER_BASE_IMAGE.",
+  },
+  SANDBOX_SPEC_REFUSED: {
+    exitCode: FAILURE,
+    summary:
+      "The run's container would have been weaker than the sandbox allows, so it was not started.",
+    remedy:
+      "Keep AGENT_SANDBOX_DATA_DIR away from system folders and the Docker socket, and keep agent presets free of reserved variables (AGENT_*, HOME, PATH, proxies, LD_*, GIT_*, DOCKER_*).",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

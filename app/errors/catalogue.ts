@@ -137,6 +137,24 @@ export const catalogue = {
     remedy:
       "Keep AGENT_SANDBOX_DATA_DIR away from system folders and the Docker socket, and keep agent presets free of reserved variables (AGENT_*, HOME, PATH, proxies, LD_*, GIT_*, DOCKER_*).",
   },
+  AGENT_PRESET_UNAVAILABLE: {
+    exitCode: FAILURE,
+    summary: "The policy names an agent preset this build cannot run yet.",
+    remedy:
+      "Set agent.preset to command and agent.command to the agent's shell command in .github/agent-sandbox.yml.",
+  },
+  GITHUB_APP_NOT_CONFIGURED: {
+    exitCode: USAGE,
+    summary: "The GitHub App's credentials are incomplete.",
+    remedy:
+      "Set APP_ID, WEBHOOK_SECRET and PRIVATE_KEY (or PRIVATE_KEY_PATH) together, or unset all of them to register the App through the manifest flow at the server's address.",
+  },
+  WORKER_LEASE_LOST: {
+    exitCode: FAILURE,
+    summary: "A worker lost its lease on a run; another worker or the sweeper took it over.",
+    remedy:
+      "Nothing to do for the run; if it happens often, the database or the worker is too slow to renew leases in time.",
+  },
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorCode = keyof typeof catalogue;

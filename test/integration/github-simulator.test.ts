@@ -1,13 +1,18 @@
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import { mkdtemp, rm } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 
 import { verify } from "@octokit/webhooks-methods";
 import { createProbot } from "probot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import {
+  mintInstallationToken,
+  probotFor,
+  restCall,
+} from "../support/github-simulator/clients.ts";
 import {
   generateAppKeyPair,
   sendWebhook,
@@ -15,25 +20,20 @@ import {
   type GitHubSimulator,
 } from "../support/github-simulator/simulator.ts";
 
-const run = promisify(execFile);
-const APP_ID = 31337;
-const { privateKeyPem } = generateAppKeyPair();
-
 let sim: GitHubSimulator;
 let scratch: string;
 
 beforeAll(async () => {
   scratch = await mkdtemp(path.join(os.tmpdir(), "github-simulator-test-"));
-  sim = await startGitHubSimulator({ appId: APP_ID, privateKeyPem });
+  sim = await startGitHubSimulator({
+    appId: 31337,
+    privateKeyPem: generateAppKeyPair().privateKeyPem,
+  });
   await sim.addRepository({
     name: "widgets",
     files: { ".github/agent-sandbox.yml": "agent:\n  command: make fix\n" },
   });
   await sim.addRepository({ name: "gadgets" });
-  await sim.addRepository({
-    name: ".github",
-    files: { "agent-sandbox.yml": "limits:\n  timeout: 10m\n" },
-  });
   sim.addCollaborator("acme/widgets", "alice", "admin");
   sim.addCollaborator("acme/widgets", "mona", "maintain");
   sim.addCollaborator("acme/widgets", "wes", "write");
@@ -46,118 +46,42 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-/** A Probot configured only through its standard GHES settings. */
-function probot() {
-  return createProbot({
-    env: {
-      APP_ID: String(APP_ID),
-      PRIVATE_KEY: privateKeyPem,
-      WEBHOOK_SECRET: "unused",
-      GHE_HOST: sim.host,
-      GHE_PROTOCOL: "http",
-      LOG_LEVEL: "fatal",
-    },
-  });
-}
-
-async function appJwtOctokit() {
-  return probot().auth();
-}
-
-async function mint(body: Record<string, unknown>): Promise<string> {
-  const app = await appJwtOctokit();
-  const response = await app.request(
-    "POST /app/installations/{installation_id}/access_tokens",
-    { installation_id: sim.installationId, ...body },
-  );
-  return response.data.token;
-}
-
-async function api(
-  token: string | null,
-  method: string,
-  route: string,
-  body?: unknown,
-) {
-  const response = await fetch(`${sim.apiUrl}${route}`, {
-    method,
-    headers: {
-      accept: "application/vnd.github+json",
-      ...(token && { authorization: `token ${token}` }),
-      ...(body !== undefined && { "content-type": "application/json" }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : null,
-  };
-}
-
-async function git(cwd: string, ...args: string[]) {
-  return run("git", args, {
-    cwd,
-    env: {
-      PATH: process.env.PATH,
-      HOME: scratch,
-      GIT_CONFIG_NOSYSTEM: "1",
-      GIT_TERMINAL_PROMPT: "0",
-      GIT_AUTHOR_NAME: "Tester",
-      GIT_AUTHOR_EMAIL: "tester@example.invalid",
-      GIT_COMMITTER_NAME: "Tester",
-      GIT_COMMITTER_EMAIL: "tester@example.invalid",
-    },
-  });
-}
-
-function authedUrl(fullName: string, token: string): string {
-  const url = new URL(sim.cloneUrl(fullName));
-  url.username = "x-access-token";
-  url.password = token;
-  return url.toString();
-}
+const mint = (narrowing: Parameters<typeof mintInstallationToken>[1]) =>
+  mintInstallationToken(sim, narrowing);
+const tokenId = (token: string) => sim.state.findToken(token)?.id ?? -1;
 
 describe("the App and its installation", () => {
-  it("serves Probot through GHE_HOST and GHE_PROTOCOL, verifying the App's JWT", async () => {
-    const app = await appJwtOctokit();
+  it("serves Probot configured by GHE_HOST and GHE_PROTOCOL, checking the App's JWT", async () => {
+    const app = await probotFor(sim).auth();
     const { data } = await app.request("GET /app");
-    expect(data?.id).toBe(APP_ID);
+    expect(data?.slug).toBe("agent-sandbox");
 
-    const installation = await app.request(
+    const { data: installation } = await app.request(
       "GET /repos/{owner}/{repo}/installation",
-      {
-        owner: "acme",
-        repo: "widgets",
-      },
+      { owner: "acme", repo: "widgets" },
     );
-    expect(installation.data.id).toBe(sim.installationId);
-    const last = sim.state.requests.at(-1);
-    expect(last).toMatchObject({
+    expect(installation.id).toBe(sim.installationId);
+    expect(sim.state.requests.at(-1)).toMatchObject({
       path: "/repos/acme/widgets/installation",
       auth: "app",
+      status: 200,
     });
   });
 
-  it("answers an installation client from Probot with a token it minted", async () => {
-    const octokit = await probot().auth(sim.installationId);
+  it("answers Probot's installation client with a token it minted", async () => {
+    const octokit = await probotFor(sim).auth(sim.installationId);
     const { data } = await octokit.request("GET /repos/{owner}/{repo}", {
       owner: "acme",
       repo: "widgets",
     });
-    expect(data).toMatchObject({
-      full_name: "acme/widgets",
-      default_branch: "main",
-      fork: false,
-    });
+    expect(data).toMatchObject({ full_name: "acme/widgets", fork: false });
   });
 
-  it("refuses a JWT signed by another key", async () => {
-    const other = generateAppKeyPair();
+  it("refuses a JWT signed by another key, and an installation token on /app", async () => {
     const stranger = createProbot({
       env: {
-        APP_ID: String(APP_ID),
-        PRIVATE_KEY: other.privateKeyPem,
+        APP_ID: String(sim.appId),
+        PRIVATE_KEY: generateAppKeyPair().privateKeyPem,
         GHE_HOST: sim.host,
         GHE_PROTOCOL: "http",
         LOG_LEVEL: "fatal",
@@ -167,63 +91,71 @@ describe("the App and its installation", () => {
     await expect(app.request("GET /app")).rejects.toMatchObject({
       status: 401,
     });
+
+    const token = await mint({ repositories: ["widgets"] });
+    expect((await restCall(sim, token, "GET", "/app")).status).toBe(401);
   });
 });
 
 describe("installation tokens", () => {
-  it("narrows a token to the repositories and permissions asked for", async () => {
+  it("records the narrowing and honours it for repositories and permissions", async () => {
     const token = await mint({
       repositories: ["widgets"],
       permissions: { contents: "read" },
     });
-    const record = sim.state.tokens.find((t) => t.token === token);
-    expect(record?.requested).toEqual({
+    expect(sim.state.findToken(token)?.requested).toEqual({
       repositories: ["widgets"],
       permissions: { contents: "read" },
     });
 
-    expect((await api(token, "GET", "/repos/acme/widgets")).status).toBe(200);
-    expect((await api(token, "GET", "/repos/acme/gadgets")).status).toBe(404);
-    const comment = await api(token, "POST", "/repos/acme/widgets/check-runs", {
-      name: "x",
-      head_sha: await sim.branchSha("acme/widgets", "main"),
-    });
-    expect(comment.status).toBe(403);
-    expect(comment.body?.message).toBe(
-      "Resource not accessible by integration",
+    expect(
+      (await restCall(sim, token, "GET", "/repos/acme/widgets")).status,
+    ).toBe(200);
+    expect(
+      (await restCall(sim, token, "GET", "/repos/acme/gadgets")).status,
+    ).toBe(404);
+    const check = await restCall(
+      sim,
+      token,
+      "POST",
+      "/repos/acme/widgets/check-runs",
+      {
+        name: "x",
+        head_sha: await sim.branchSha("acme/widgets", "main"),
+      },
     );
+    expect(check).toMatchObject({
+      status: 403,
+      body: { message: "Resource not accessible by integration" },
+    });
   });
 
   it("refuses to mint beyond the installation", async () => {
-    await expect(mint({ repositories: ["elsewhere"] })).rejects.toMatchObject({
-      status: 422,
-    });
-    await expect(
-      mint({ permissions: { workflows: "write" } }),
-    ).rejects.toMatchObject({
-      status: 422,
-    });
-    await expect(
-      mint({ permissions: { issues: "admin" } }),
-    ).rejects.toMatchObject({ status: 422 });
+    const refused: Array<Parameters<typeof mint>[0]> = [
+      { repositories: ["elsewhere"] },
+      { permissions: { workflows: "write" } },
+      { permissions: { issues: "admin" } },
+    ];
+    for (const narrowing of refused) {
+      await expect(mint(narrowing)).rejects.toMatchObject({ status: 422 });
+    }
   });
 
   it("stops honouring a token once revoked or expired", async () => {
     const token = await mint({ repositories: ["widgets"] });
-    expect((await api(token, "DELETE", "/installation/token")).status).toBe(
-      204,
-    );
-    expect((await api(token, "GET", "/repos/acme/widgets")).status).toBe(401);
     expect(
-      sim.state.tokens.find((t) => t.token === token)?.revokedAt,
-    ).toBeInstanceOf(Date);
+      (await restCall(sim, token, "DELETE", "/installation/token")).status,
+    ).toBe(204);
+    expect(
+      (await restCall(sim, token, "GET", "/repos/acme/widgets")).status,
+    ).toBe(401);
+    expect(sim.state.findToken(token)?.revokedAt).toBeInstanceOf(Date);
 
     const expiring = await mint({ repositories: ["widgets"] });
-    const record = sim.state.tokens.find((t) => t.token === expiring);
-    sim.state.expireToken(record!.id);
-    expect((await api(expiring, "GET", "/repos/acme/widgets")).status).toBe(
-      401,
-    );
+    sim.state.expireToken(tokenId(expiring));
+    expect(
+      (await restCall(sim, expiring, "GET", "/repos/acme/widgets")).status,
+    ).toBe(401);
   });
 
   it("records every request with the token that made it", async () => {
@@ -231,20 +163,24 @@ describe("installation tokens", () => {
       repositories: ["gadgets"],
       permissions: { metadata: "read" },
     });
-    await api(token, "GET", "/repos/acme/gadgets");
-    const id = sim.state.tokens.find((t) => t.token === token)!.id;
-    expect(sim.state.requestsWithToken(id)).toEqual([
+    await restCall(sim, token, "GET", "/repos/acme/gadgets");
+    await restCall(sim, token, "GET", "/repos/acme/gadgets/issues/1");
+    expect(sim.state.requestsWithToken(tokenId(token))).toEqual([
       expect.objectContaining({
         method: "GET",
         path: "/repos/acme/gadgets",
         status: 200,
+      }),
+      expect.objectContaining({
+        path: "/repos/acme/gadgets/issues/1",
+        status: 404,
       }),
     ]);
   });
 });
 
 describe("collaborator permissions", () => {
-  it("reports the coarse permission beside the fine role like GitHub", async () => {
+  it("reports the coarse permission beside the fine role, as GitHub does", async () => {
     const token = await mint({ repositories: ["widgets"] });
     const expected: Record<string, [string, string]> = {
       alice: ["admin", "admin"],
@@ -255,101 +191,41 @@ describe("collaborator permissions", () => {
       stranger: ["none", "none"],
     };
     for (const [login, [permission, role]] of Object.entries(expected)) {
-      const { body } = await api(
-        token,
-        "GET",
-        `/repos/acme/widgets/collaborators/${login}/permission`,
-      );
-      expect({
-        login,
-        permission: body?.permission,
-        role: body?.role_name,
-      }).toEqual({
-        login,
+      const route = `/repos/acme/widgets/collaborators/${login}/permission`;
+      const { body } = await restCall(sim, token, "GET", route);
+      expect(body).toMatchObject({
         permission,
-        role,
+        role_name: role,
+        user: { login },
       });
     }
   });
 });
 
-describe("git over smart HTTP", () => {
-  it("clones with a reading token and refuses its push", async () => {
-    const token = await mint({
-      repositories: ["widgets"],
-      permissions: { contents: "read" },
-    });
-    const dir = path.join(scratch, "clone-read");
-    await git(
-      scratch,
-      "clone",
-      "--quiet",
-      authedUrl("acme/widgets", token),
-      dir,
-    );
-    expect(
-      await readFile(path.join(dir, ".github/agent-sandbox.yml"), "utf8"),
-    ).toContain("make fix");
-
-    await writeFile(path.join(dir, "new.txt"), "hello\n");
-    await git(dir, "add", "new.txt");
-    await git(dir, "commit", "--quiet", "-m", "add new");
-    const before = await sim.branchSha("acme/widgets", "main");
-    await expect(
-      git(dir, "push", "--quiet", "origin", "HEAD:refs/heads/agent/x"),
-    ).rejects.toThrow(/403|Write access/);
-    expect(await sim.branchSha("acme/widgets", "agent/x")).toBeNull();
-    expect(await sim.branchSha("acme/widgets", "main")).toBe(before);
-  });
-
-  it("pushes a branch with a writing token and records it", async () => {
-    const token = await mint({
-      repositories: ["widgets"],
-      permissions: { contents: "write" },
-    });
-    const dir = path.join(scratch, "clone-write");
-    await git(
-      scratch,
-      "clone",
-      "--quiet",
-      authedUrl("acme/widgets", token),
-      dir,
-    );
-    await writeFile(path.join(dir, "fix.txt"), "fixed\n");
-    await git(dir, "add", "fix.txt");
-    await git(dir, "commit", "--quiet", "-m", "fix");
-    const { stdout } = await git(dir, "rev-parse", "HEAD");
-    await git(
-      dir,
-      "push",
-      "--quiet",
-      "origin",
-      "HEAD:refs/heads/agent/issue-1",
-    );
-
-    expect(await sim.branchSha("acme/widgets", "agent/issue-1")).toBe(
-      stdout.trim(),
-    );
-    const tokenId = sim.state.tokens.find((t) => t.token === token)!.id;
-    expect(sim.state.pushes.at(-1)).toMatchObject({
-      repository: "acme/widgets",
-      tokenId,
-      updates: [
-        { branch: "agent/issue-1", before: null, after: stdout.trim() },
-      ],
-    });
-  });
-
-  it("challenges a fetch without credentials", async () => {
-    const response = await fetch(
-      `${sim.cloneUrl("acme/widgets")}/info/refs?service=git-upload-pack`,
-    );
-    expect(response.status).toBe(401);
-    expect(response.headers.get("www-authenticate")).toMatch(/^Basic/);
-  });
-});
-
 describe("webhooks", () => {
+  async function capture(deliver: (url: string) => Promise<unknown>) {
+    const seen: Array<{ body: string; headers: Record<string, string> }> = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (chunk: Buffer) => (body += chunk.toString()));
+      req.on("end", () => {
+        seen.push({ body, headers: req.headers as Record<string, string> });
+        res.end("ok");
+      });
+    });
+    await new Promise<void>((resolve) =>
+      server.listen(0, "127.0.0.1", resolve),
+    );
+    try {
+      await deliver(
+        `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      );
+    } finally {
+      server.close();
+    }
+    return seen;
+  }
+
   it("signs deliveries so @octokit/webhooks-methods verifies them", async () => {
     const issue = sim.addIssue({
       repository: "acme/widgets",
@@ -363,51 +239,108 @@ describe("webhooks", () => {
       body: "/agent fix",
     });
     const { event, payload } = await sim.events.issueComment({ comment });
-    let received: {
-      body: string;
-      headers: Record<string, string | string[] | undefined>;
-    } | null = null;
-    const { createServer } = await import("node:http");
-    const server = createServer((req, res) => {
-      let body = "";
-      req.on("data", (c: Buffer) => (body += c.toString()));
-      req.on("end", () => {
-        received = { body, headers: req.headers };
-        res.end("ok");
-      });
-    });
-    await new Promise<void>((resolve) =>
-      server.listen(0, "127.0.0.1", resolve),
+    const [got] = await capture((url) =>
+      sendWebhook(url, { event, payload, secret: "s3cret", deliveryId: "d-1" }),
     );
-    const port = (server.address() as { port: number }).port;
-    try {
-      const response = await sendWebhook(`http://127.0.0.1:${port}/`, {
-        event,
-        payload,
-        secret: "s3cret",
-        deliveryId: "delivery-1",
-      });
-      expect(response.status).toBe(200);
-    } finally {
-      server.close();
-    }
-    const got = received as unknown as {
-      body: string;
-      headers: Record<string, string>;
-    };
-    expect(got.headers["x-github-event"]).toBe("issue_comment");
-    expect(got.headers["x-github-delivery"]).toBe("delivery-1");
-    expect(
-      await verify("s3cret", got.body, got.headers["x-hub-signature-256"]!),
-    ).toBe(true);
-    expect(
-      await verify("other", got.body, got.headers["x-hub-signature-256"]!),
-    ).toBe(false);
-    expect(JSON.parse(got.body)).toMatchObject({
+    const signature = got!.headers["x-hub-signature-256"]!;
+    expect(got!.headers).toMatchObject({
+      "x-github-event": "issue_comment",
+      "x-github-delivery": "d-1",
+    });
+    expect(await verify("s3cret", got!.body, signature)).toBe(true);
+    expect(await verify("other", got!.body, signature)).toBe(false);
+    expect(JSON.parse(got!.body)).toMatchObject({
       action: "created",
+      issue: { number: issue.number },
       comment: { id: comment.id, body: "/agent fix" },
       installation: { id: sim.installationId },
       sender: { login: "alice", type: "User" },
+    });
+  });
+
+  it("builds review, review comment and check run payloads with real ids", async () => {
+    const pull = await sim.addPullRequest({
+      repository: "acme/widgets",
+      title: "Tweak",
+      user: "wes",
+      head: "wes/tweak",
+    });
+    const reviewComment = await sim.addReviewComment({
+      repository: "acme/widgets",
+      number: pull.number,
+      user: "dependabot[bot]",
+      body: "/agent fix",
+      path: "README.md",
+      line: 1,
+    });
+    const onLine = await sim.events.pullRequestReviewComment({
+      comment: reviewComment,
+    });
+    expect(onLine.payload).toMatchObject({
+      comment: {
+        id: reviewComment.id,
+        path: "README.md",
+        diff_hunk: expect.any(String),
+      },
+      pull_request: { number: pull.number, head: { ref: "wes/tweak" } },
+      sender: { login: "dependabot[bot]", type: "Bot" },
+    });
+
+    const review = await sim.addReview({
+      repository: "acme/widgets",
+      number: pull.number,
+      user: "alice",
+      body: "/agent fix please",
+      state: "changes_requested",
+    });
+    const reviewed = await sim.events.pullRequestReview({ review });
+    expect(reviewed).toMatchObject({
+      event: "pull_request_review",
+      payload: {
+        action: "submitted",
+        review: { id: review.id, state: "changes_requested" },
+      },
+    });
+
+    const token = await mint({
+      repositories: ["widgets"],
+      permissions: { checks: "write" },
+    });
+    const created = await restCall(
+      sim,
+      token,
+      "POST",
+      "/repos/acme/widgets/check-runs",
+      {
+        name: "Agent Sandbox",
+        head_sha: await sim.branchSha("acme/widgets", "main"),
+        status: "in_progress",
+        actions: [
+          {
+            label: "Cancel",
+            description: "Stop this run",
+            identifier: "cancel",
+          },
+        ],
+      },
+    );
+    const checkRun = sim.state.checkRuns.find(
+      (r) => r.id === (created.body as { id: number }).id,
+    )!;
+    const pressed = await sim.events.checkRunRequestedAction({
+      checkRun,
+      identifier: "cancel",
+      sender: "alice",
+    });
+    expect(pressed.payload).toMatchObject({
+      action: "requested_action",
+      requested_action: { identifier: "cancel" },
+      check_run: {
+        id: checkRun.id,
+        name: "Agent Sandbox",
+        app: { id: sim.appId },
+      },
+      installation: { id: sim.installationId },
     });
   });
 });

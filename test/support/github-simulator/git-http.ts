@@ -9,6 +9,7 @@ import type {
   SimToken,
   SimulatorState,
 } from "./state.ts";
+import { syncPullRefs } from "./pull-refs.ts";
 import { hasPermission } from "./tokens.ts";
 
 /** `/<owner>/<repo>(.git)/<smart HTTP endpoint>`, as GitHub serves git. */
@@ -59,6 +60,7 @@ export async function handleGitRequest(
   if (before) {
     const after = await listBranches(verdict.repo.gitDir);
     recordPush(options, verdict, before, after);
+    await syncPullRefs(options.state, verdict.repo);
   }
   return { status, tokenId: verdict.token?.id ?? null };
 }

@@ -82,10 +82,10 @@ export async function initBareRepository(
   await mkdir(gitDir, { recursive: true });
   await runGit(
     ["init", "--quiet", "--bare", `--initial-branch=${defaultBranch}`],
-    {
-      gitDir,
-    },
+    { gitDir },
   );
+  // GitHub owns refs/pull/*: pushes there are refused, as on GitHub.
+  await runGit(["config", "receive.hideRefs", "refs/pull"], { gitDir });
 }
 
 /** The commit a branch points at, or null when the branch does not exist. */

@@ -6,6 +6,7 @@ import {
   stringField,
   validationFailed,
 } from "./http.ts";
+import { syncPullRefs } from "./pull-refs.ts";
 import { botLogin, react } from "./rest-issues.ts";
 import {
   intParam,
@@ -134,6 +135,7 @@ async function createPull(ctx: RouteContext) {
     },
   };
   ctx.state.issues.push(pull);
+  await syncPullRefs(ctx.state, repo);
   return { status: 201, body: await pullJson(ctx.state, pull, ctx.urls) };
 }
 

@@ -3,8 +3,30 @@ import type { AddressInfo } from "node:net";
 import os from "node:os";
 import path from "node:path";
 
-import { seedRepository, type RepositorySeed } from "./seed.ts";
-import { createSimulatorServer, API_PREFIX } from "./server.ts";
+import {
+  commitFiles,
+  describePath,
+  readBlob,
+  resolveBranch,
+  resolveCommitish,
+  type CommitRequest,
+} from "./git-repos.ts";
+import { syncPullRefs } from "./pull-refs.ts";
+import type { SimulatorUrls } from "./router.ts";
+import { protectBranch, seedRepository, type RepositorySeed } from "./seed.ts";
+import {
+  addIssue,
+  addIssueComment,
+  addPullRequest,
+  addReview,
+  addReviewComment,
+  type IssueCommentSeed,
+  type IssueSeed,
+  type PullRequestSeed,
+  type ReviewCommentSeed,
+  type ReviewSeed,
+} from "./seed-threads.ts";
+import { API_PREFIX, createSimulatorServer } from "./server.ts";
 import {
   SimulatorState,
   timestamp,
@@ -17,18 +39,8 @@ import {
   type SimReview,
   type SimReviewComment,
 } from "./state.ts";
-import {
-  commitFiles,
-  describePath,
-  readBlob,
-  resolveBranch,
-  resolveCommitish,
-  type CommitRequest,
-} from "./git-repos.ts";
 import { generateAppKeyPair, publicKeyOf } from "./tokens.ts";
 import { createEventBuilders, type EventBuilders } from "./webhook-payloads.ts";
-import type { SimulatorUrls } from "./router.ts";
-import { protectBranch } from "./seed.ts";
 
 /** The permissions `app.yml` asks for: the least the app needs. */
 export const DEFAULT_INSTALLATION_PERMISSIONS: Permissions = {
@@ -59,29 +71,6 @@ export interface GitHubSimulatorOptions {
   permissions?: Permissions;
 }
 
-export interface IssueSeed {
-  repository: string;
-  title: string;
-  body?: string;
-  user: string;
-  labels?: string[];
-}
-
-export interface PullRequestSeed {
-  repository: string;
-  title: string;
-  body?: string;
-  user: string;
-  /** Branch in `headRepository` (default: the repository itself). */
-  head: string;
-  /** A fork's full name, for pull requests from forks. */
-  headRepository?: string;
-  base?: string;
-  draft?: boolean;
-  /** Files committed onto `head` when that branch does not exist yet. */
-  files?: Record<string, string>;
-}
-
 export interface GitHubSimulator {
   /** `http://127.0.0.1:<port>` */
   url: string;
@@ -105,29 +94,9 @@ export interface GitHubSimulator {
   addCollaborator(repository: string, login: string, role: Role): void;
   addIssue(seed: IssueSeed): SimIssue;
   addPullRequest(seed: PullRequestSeed): Promise<SimPull>;
-  addIssueComment(seed: {
-    repository: string;
-    number: number;
-    user: string;
-    body: string;
-  }): SimIssueComment;
-  addReviewComment(seed: {
-    repository: string;
-    number: number;
-    user: string;
-    body: string;
-    path: string;
-    line: number;
-    diffHunk?: string;
-    inReplyToId?: number;
-  }): Promise<SimReviewComment>;
-  addReview(seed: {
-    repository: string;
-    number: number;
-    user: string;
-    body: string;
-    state?: SimReview["state"];
-  }): Promise<SimReview>;
+  addIssueComment(seed: IssueCommentSeed): SimIssueComment;
+  addReviewComment(seed: ReviewCommentSeed): Promise<SimReviewComment>;
+  addReview(seed: ReviewSeed): Promise<SimReview>;
   /** Commits one file (null deletes it); returns the new commit. */
   setFile(
     repository: string,
@@ -183,15 +152,6 @@ export async function startGitHubSimulator(
   urls = { web: url, api: `${url}${API_PREFIX}` };
 
   const repo = (fullName: string) => state.repository(fullName);
-  const pullOf = (fullName: string, number: number): SimPull => {
-    const found = state
-      .pulls(repo(fullName).id)
-      .find((p) => p.number === number);
-    if (!found)
-      throw new Error(`simulator: no pull request ${fullName}#${number}`);
-    return found;
-  };
-
   const simulator: GitHubSimulator = {
     url,
     apiUrl: urls.api,
@@ -215,135 +175,26 @@ export async function startGitHubSimulator(
       repo(repository).collaborators.set(login.toLowerCase(), role);
     },
 
-    addIssue(seed) {
-      const target = repo(seed.repository);
-      const now = timestamp();
-      state.user(seed.user);
-      const issue: SimIssue = {
-        repositoryId: target.id,
-        number: state.nextIssueNumber(target.id),
-        title: seed.title,
-        body: seed.body ?? "",
-        user: seed.user,
-        state: "open",
-        labels: seed.labels ?? [],
-        createdAt: now,
-        updatedAt: now,
-        pull: null,
-      };
-      state.issues.push(issue);
-      return issue;
-    },
-
-    async addPullRequest(seed) {
-      const target = repo(seed.repository);
-      const headRepo = seed.headRepository ? repo(seed.headRepository) : target;
-      const base = seed.base ?? target.defaultBranch;
-      if (!(await resolveBranch(headRepo.gitDir, seed.head))) {
-        const start = await resolveBranch(headRepo.gitDir, base);
-        await commitFiles(headRepo.gitDir, {
-          branch: seed.head,
-          startPoint: start ?? undefined,
-          message: seed.title,
-          files: seed.files ?? {
-            [`changes/${seed.head}.md`]: `${seed.title}\n`,
-          },
-        });
-      }
-      const issue = simulator.addIssue(seed);
-      const pull: SimPull = {
-        ...issue,
-        pull: {
-          headRepositoryId: headRepo.id,
-          headRef: seed.head,
-          baseRef: base,
-          draft: seed.draft ?? false,
-          merged: false,
-          requestedReviewers: [],
-        },
-      };
-      state.issues[state.issues.indexOf(issue)] = pull;
-      return pull;
-    },
-
-    addIssueComment(seed) {
-      const target = repo(seed.repository);
-      if (!state.findIssue(target.id, seed.number)) {
-        throw new Error(
-          `simulator: no issue ${seed.repository}#${seed.number}`,
-        );
-      }
-      state.user(seed.user);
-      const now = timestamp();
-      const comment: SimIssueComment = {
-        id: state.nextId("issue_comment"),
-        repositoryId: target.id,
-        issueNumber: seed.number,
-        user: seed.user,
-        body: seed.body,
-        createdAt: now,
-        updatedAt: now,
-      };
-      state.issueComments.push(comment);
-      return comment;
-    },
-
-    async addReviewComment(seed) {
-      const pull = pullOf(seed.repository, seed.number);
-      const headRepo = state.repositoryById(pull.pull.headRepositoryId);
-      state.user(seed.user);
-      const now = timestamp();
-      const comment: SimReviewComment = {
-        id: state.nextId("review_comment"),
-        repositoryId: pull.repositoryId,
-        pullNumber: pull.number,
-        reviewId: null,
-        user: seed.user,
-        body: seed.body,
-        path: seed.path,
-        line: seed.line,
-        side: "RIGHT",
-        diffHunk: seed.diffHunk ?? `@@ -1,1 +1,1 @@\n+${seed.path}`,
-        commitId:
-          (await resolveBranch(headRepo.gitDir, pull.pull.headRef)) ?? "",
-        inReplyToId: seed.inReplyToId ?? null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      state.reviewComments.push(comment);
-      return comment;
-    },
-
-    async addReview(seed) {
-      const pull = pullOf(seed.repository, seed.number);
-      const headRepo = state.repositoryById(pull.pull.headRepositoryId);
-      state.user(seed.user);
-      const review: SimReview = {
-        id: state.nextId("review"),
-        repositoryId: pull.repositoryId,
-        pullNumber: pull.number,
-        user: seed.user,
-        body: seed.body,
-        state: seed.state ?? "commented",
-        commitId:
-          (await resolveBranch(headRepo.gitDir, pull.pull.headRef)) ?? "",
-        submittedAt: timestamp(),
-      };
-      state.reviews.push(review);
-      return review;
-    },
+    addIssue: (seed) => addIssue(state, seed),
+    addPullRequest: (seed) => addPullRequest(state, seed),
+    addIssueComment: (seed) => addIssueComment(state, seed),
+    addReviewComment: (seed) => addReviewComment(state, seed),
+    addReview: (seed) => addReview(state, seed),
 
     setFile(repository, filePath, content, fileOptions = {}) {
-      const target = repo(repository);
-      return commitFiles(target.gitDir, {
-        branch: fileOptions.branch ?? target.defaultBranch,
+      return simulator.commit(repository, {
+        branch: fileOptions.branch ?? repo(repository).defaultBranch,
         files: { [filePath]: content },
         message: fileOptions.message ?? `Update ${filePath}`,
       });
     },
 
-    commit: (repository, request) =>
-      commitFiles(repo(repository).gitDir, request),
+    async commit(repository, request) {
+      const target = repo(repository);
+      const sha = await commitFiles(target.gitDir, request);
+      await syncPullRefs(state, target);
+      return sha;
+    },
 
     branchSha: (repository, branch) =>
       resolveBranch(repo(repository).gitDir, branch),
@@ -374,4 +225,11 @@ export { sendWebhook, signWebhookBody } from "./webhooks.ts";
 export type { WebhookDelivery, WebhookResponse } from "./webhooks.ts";
 export type { WebhookEvent, EventBuilders } from "./webhook-payloads.ts";
 export type { RepositorySeed } from "./seed.ts";
+export type {
+  IssueCommentSeed,
+  IssueSeed,
+  PullRequestSeed,
+  ReviewCommentSeed,
+  ReviewSeed,
+} from "./seed-threads.ts";
 export type * from "./state.ts";

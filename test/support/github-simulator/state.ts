@@ -280,6 +280,16 @@ export class SimulatorState {
     token.expiresAt = new Date(Date.now() - 1000);
   }
 
+  /** Tokens that some git request (fetch or push) presented. */
+  tokensUsedForGit(): SimToken[] {
+    const ids = new Set(
+      this.requests
+        .filter((request) => request.kind === "git")
+        .map((request) => request.tokenId),
+    );
+    return this.tokens.filter((token) => ids.has(token.id));
+  }
+
   /** Requests made with a given token, in order. */
   requestsWithToken(tokenId: number): RecordedRequest[] {
     return this.requests.filter((request) => request.tokenId === tokenId);

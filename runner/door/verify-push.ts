@@ -219,15 +219,15 @@ export function packSizeViolation(limit: number): Violation {
 // Each names what it found, never the match itself: a rejection message is
 // shown, logged and audited, and must not carry the secret further.
 export const SECRET_PATTERNS: { kind: string; regex: RegExp }[] = [
-  { kind: "a GitHub token", regex: /\bgh[pousr]_[A-Za-z0-9]{36,}/ },
-  { kind: "a GitHub token", regex: /\bgithub_pat_[A-Za-z0-9_]{22,}/ },
+  { kind: "a GitHub token", regex: /gh[pousr]_[A-Za-z0-9]{36,}/ },
+  { kind: "a GitHub token", regex: /github_pat_[A-Za-z0-9_]{22,}/ },
   {
     kind: "a private key",
     regex: /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----/,
   },
   { kind: "an AWS access key id", regex: /\b(AKIA|ASIA)[0-9A-Z]{16}\b/ },
-  { kind: "a Slack token", regex: /\bxox[abposr]-[0-9A-Za-z-]{10,}/ },
-  { kind: "a Google API key", regex: /\bAIza[0-9A-Za-z_-]{35}/ },
+  { kind: "a Slack token", regex: /xox[abposr]-[0-9A-Za-z-]{10,}/ },
+  { kind: "a Google API key", regex: /AIza[0-9A-Za-z_-]{35}/ },
   { kind: "the run's door credential", regex: CREDENTIAL_PATTERN },
 ];
 

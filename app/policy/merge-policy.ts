@@ -1,3 +1,4 @@
+import { expandEgressAllow } from "../../runner/presets/egress-presets.ts";
 import type { LimitSettings } from "../config/load-config.ts";
 import {
   PERMISSIONS,
@@ -97,6 +98,13 @@ export function mergePolicy(
         );
       }
     }
+  }
+
+  for (const [label, list] of [
+    ["organisation policy: network.allow", orgAllow],
+    ["repository policy: network.allow", repoAllow],
+  ] as const) {
+    if (list) problems.push(...expandEgressAllow(list, label).errors);
   }
 
   const orgForks = org?.pullRequests?.allowForks;

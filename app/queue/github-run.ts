@@ -6,6 +6,7 @@ export type SubjectKind = "issue" | "pull_request";
 export interface GitHubRun {
   id: string;
   state: "queued" | "running" | "finished";
+  deliveryId: string | null;
   installationId: number;
   repository: string;
   owner: string;
@@ -49,6 +50,7 @@ export function runFromRow(row: RunRow): GitHubRun {
   return {
     id: String(row.id),
     state: row.state as GitHubRun["state"],
+    deliveryId: (row.delivery_id as string | null) ?? null,
     installationId: Number(row.installation_id),
     repository,
     owner,

@@ -181,3 +181,37 @@ export async function requestCancel(
   );
   return marked.rowCount === 1 ? "running" : "finished";
 }
+
+/**
+ * Finishes a run that has no sandbox result (it failed before or around
+ * the sandbox, or was swept), fenced by the lease token.
+ */
+export async function finishRun(
+  db: Queryable,
+  runId: string,
+  leaseToken: number,
+  outcome: "failed" | "cancelled" | "timed_out",
+  reason: string,
+): Promise<boolean> {
+  const updated = await db.query(
+    `UPDATE runs
+        SET state = 'finished', outcome = $3, reason = $4, finished_at = now(),
+            lease_owner = NULL, lease_expires_at = NULL
+      WHERE id = $1 AND lease_token = $2 AND state <> 'finished'`,
+    [runId, leaseToken, outcome, reason],
+  );
+  return updated.rowCount === 1;
+}
+
+/** The command's own words and, for review comments, where it was made. */
+export async function deliveryPayload(
+  db: Queryable,
+  deliveryId: string | null,
+): Promise<{ event: string; payload: unknown } | null> {
+  if (!deliveryId) return null;
+  const found = await db.query<{ event: string; payload: unknown }>(
+    "SELECT event, payload FROM webhook_deliveries WHERE delivery_id = $1",
+    [deliveryId],
+  );
+  return found.rows[0] ?? null;
+}

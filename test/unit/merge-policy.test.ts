@@ -149,6 +149,16 @@ describe("mergePolicy", () => {
     expect(narrowed.ok && narrowed.policy.networkAllow).toEqual(["pypi"]);
   });
 
+  it("checks each allow-list entry the way the door reads it", () => {
+    const problems = problemsOf(undefined, {
+      ...agent,
+      network: { allow: ["npm", "https://evil.example/", "localhost"] },
+    });
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/repository policy: network\.allow\[1\]/);
+    expect(problems[1]).toMatch(/network\.allow\[2\].*not a preset/);
+  });
+
   it("refuses forks allowed by a repository when the organisation forbids them", () => {
     expect(
       problemsOf(

@@ -102,9 +102,9 @@ describe("parsePolicyFile", () => {
     ],
     ["a negated glob", "protectedPaths: ['!src/**']", [/negated globs/]],
     [
-      "a URL in the allow-list",
-      "network: { allow: ['https://x.example/'] }",
-      [/network\.allow\.0/],
+      "an allow entry with spaces",
+      "network: { allow: ['a b'] }",
+      [/network\.allow\.0: expected a preset name or a host without spaces/],
     ],
     [
       "forks as text",

@@ -1,7 +1,10 @@
 import { once } from "node:events";
-import http from "node:http";
 
+import { runSandbox } from "../../../runner/run-sandbox.ts";
 import { openDatabase } from "../../db/open-database.ts";
+import { createSandboxHost, sweepLeftovers } from "../../runs/sandbox-host.ts";
+import { readCredentials, startApp } from "../../server/start-app.ts";
+import { startSetupMode } from "../../server/setup-mode.ts";
 import type { Command } from "../command.ts";
 
 export const startCommand: Command = {
@@ -9,29 +12,51 @@ export const startCommand: Command = {
   summary: "run the app: webhooks, worker and door in one process",
   usage: "agent-sandbox start",
   async run(_args, { config, log, stopping }) {
+    const credentials = await readCredentials(config);
     const database = await openDatabase(config, log);
-    const server = http.createServer((req, res) => {
-      const healthy = req.url === "/healthz";
-      res.writeHead(healthy ? 200 : 404, { "content-type": "text/plain" });
-      res.end(healthy ? "ok\n" : "not found\n");
-    });
     try {
-      server.listen(config.server.port, config.server.host);
-      await once(server, "listening");
-      const address = server.address();
-      log.info(
-        {
-          host: config.server.host,
-          port: typeof address === "object" && address ? address.port : null,
+      if (!credentials) {
+        const setup = await startSetupMode(config, log);
+        log.info(
+          { host: config.server.host, port: setup.port, mode: "setup" },
+          "listening",
+        );
+        if (!stopping.aborted) await once(stopping, "abort");
+        log.info("stopping");
+        await setup.stop();
+        return 0;
+      }
+
+      const app = await startApp({
+        config,
+        db: database.db,
+        credentials,
+        log,
+      });
+      log.info({ host: config.server.host, port: app.port }, "listening");
+
+      // The runner image may need building on first use; webhooks are
+      // accepted meanwhile and their runs wait in the queue.
+      const ready = createSandboxHost(config, database.db, log).then(
+        async (host) => {
+          await sweepLeftovers(host, database.db, log);
+          if (stopping.aborted) return;
+          app.attachSandbox({
+            run: (spec, context) => runSandbox(spec, host, context),
+            sweep: () => sweepLeftovers(host, database.db, log),
+          });
+          log.info({ image: host.image.id }, "worker started");
         },
-        "listening",
+        (err: unknown) => log.error({ err }, "sandbox host unavailable"),
       );
+
       if (!stopping.aborted) await once(stopping, "abort");
       log.info("stopping");
+      await app.stop();
+      await ready;
+      return 0;
     } finally {
-      server.close();
       await database.close();
     }
-    return 0;
   },
 };

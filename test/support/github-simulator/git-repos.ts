@@ -100,6 +100,18 @@ export async function resolveBranch(
   return result.code === 0 ? result.stdout.toString().trim() : null;
 }
 
+/** The object a full ref name points at, or null when it does not exist. */
+export async function resolveRef(
+  gitDir: string,
+  ref: string,
+): Promise<string | null> {
+  const result = await runGit(["rev-parse", "--verify", "--quiet", ref], {
+    gitDir,
+    okCodes: [1, 128],
+  });
+  return result.code === 0 ? result.stdout.toString().trim() : null;
+}
+
 /** A commit sha for a branch name or a full sha, or null. */
 export async function resolveCommitish(
   gitDir: string,

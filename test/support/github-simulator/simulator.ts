@@ -9,6 +9,7 @@ import {
   readBlob,
   resolveBranch,
   resolveCommitish,
+  resolveRef,
   type CommitRequest,
 } from "./git-repos.ts";
 import { syncPullRefs } from "./pull-refs.ts";
@@ -106,6 +107,8 @@ export interface GitHubSimulator {
   ): Promise<string>;
   commit(repository: string, request: CommitRequest): Promise<string>;
   branchSha(repository: string, branch: string): Promise<string | null>;
+  /** Any ref by its full name, such as `refs/pull/1/head`. */
+  refSha(repository: string, ref: string): Promise<string | null>;
   readFile(
     repository: string,
     ref: string,
@@ -195,6 +198,8 @@ export async function startGitHubSimulator(
       await syncPullRefs(state, target);
       return sha;
     },
+
+    refSha: (repository, ref) => resolveRef(repo(repository).gitDir, ref),
 
     branchSha: (repository, branch) =>
       resolveBranch(repo(repository).gitDir, branch),

@@ -140,7 +140,8 @@ async function resolveBase(
     await engine.pullImage(baseImage, onProgress);
     return baseImage;
   } catch (err) {
-    log.info({ image: baseImage, err }, "base image not pullable");
+    const reason = err instanceof Error ? err.message : String(err);
+    log.info({ image: baseImage, reason }, "base image not pullable");
     onProgress(`${baseImage} cannot be pulled; bootstrapping from Debian`);
   }
   return ensureBootstrappedBase(engine, { log, onProgress });

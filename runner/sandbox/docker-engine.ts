@@ -85,6 +85,8 @@ export interface BuildRequest {
 
 export interface DockerEngine {
   ping(): Promise<void>;
+  /** Names of the container runtimes the engine has registered. */
+  runtimes(): Promise<string[]>;
   inspectImage(reference: string): Promise<ImageInfo | null>;
   pullImage(
     reference: string,
@@ -144,6 +146,11 @@ export function createDockerEngine(socketPath: string): DockerEngine {
   return {
     async ping() {
       await docker.ping();
+    },
+
+    async runtimes() {
+      const info = (await docker.info()) as { Runtimes?: object };
+      return Object.keys(info.Runtimes ?? {});
     },
 
     inspectImage,

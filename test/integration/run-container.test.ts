@@ -77,56 +77,12 @@ describe.skipIf(!hasDocker)("runContainer against the real engine", () => {
   }
 
   it("contains the agent: no capabilities, non-root, read-only, no network, no host environment", async () => {
-    process.env.AGENT_SANDBOX_HOST_CANARY = "host-secret-canary";
-    cleanups.push(async () => {
-      delete process.env.AGENT_SANDBOX_HOST_CANARY;
-    });
     const made = await fixture();
-    const probe = [
-      'echo "uid=$(id -u) gid=$(id -g)"',
-      'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status',
-      'touch /usr/probe 2>/dev/null && echo "root=writable" || echo "root=readonly"',
-      'echo "net=$(ls /sys/class/net | tr "\\n" " ")"',
-      "head -c 24M /dev/zero > /tmp/fill 2>/dev/null && echo tmp=unbounded || echo tmp=capped",
-      "rm -f /tmp/fill",
-      "cp /bin/true /tmp/t && { /tmp/t 2>/dev/null && echo tmpexec=yes || echo tmpexec=no; }",
-      'env | grep -c "HOST_CANA[R]Y=" | sed "s/^/canary=/"',
-      'echo "names=$(compgen -e | sort | tr "\\n" " ")"',
-      'echo "door=$(curl -s http://127.0.0.1:3128/hello)"',
-      'echo "task=$(cat "$AGENT_TASK_FILE")"',
-      'echo "proxy=$HTTPS_PROXY"',
-    ].join("\n");
+    const result = await withCanary(() => run(made, CONTAINMENT_PROBE));
 
-    const result = await run(made, probe);
-
-    expect(result.exitCode).toBe(0);
-    const out = result.output;
-    expect(out).toContain("uid=10001 gid=10001");
-    expect(out).toMatch(/CapEff:\s+0000000000000000/);
-    expect(out).toMatch(/CapPrm:\s+0000000000000000/);
-    expect(out).toMatch(/CapBnd:\s+0000000000000000/);
-    expect(out).toMatch(/NoNewPrivs:\s+1/);
-    expect(out).toMatch(/Seccomp:\s+2/);
-    expect(out).toContain("root=readonly");
-    expect(out).toContain("net=lo \n");
-    expect(out).toContain("tmp=capped");
-    expect(out).toContain("tmpexec=no");
-    expect(out).toContain("canary=0");
-    expect(out).not.toContain("host-secret-canary");
-    expect(out).toContain("door=door:GET /hello");
-    expect(out).toContain("task=Say hello");
-    expect(out).toContain("proxy=http://127.0.0.1:3128");
-    expect(made.door.seen.map((r) => r.url)).toContain("/hello");
-    const names =
-      out
-        .match(/names=(.*)/)?.[1]
-        ?.trim()
-        .split(" ") ?? [];
-    for (const name of names) {
-      expect(name).toMatch(
-        /^(AGENT_[A-Z_]+|HOME|PATH|LANG|PWD|SHLVL|_|(HTTPS?|NO)_PROXY|(https?|no)_proxy|GIT_TERMINAL_PROMPT|HOSTNAME|OLDPWD)$/,
-      );
-    }
+    expectContained(result.exitCode, result.output, made);
+    expect(result.output).toMatch(/NoNewPrivs:\s+1/);
+    expect(result.output).toMatch(/Seccomp:\s+2/);
   });
 
   it("commits what the agent left and pushes it to the scoped branch through the door", async () => {
@@ -249,3 +205,116 @@ describe.skipIf(!hasDocker)("runContainer against the real engine", () => {
     }
   });
 });
+
+// gVisor runs the same container behind its own kernel. Its sandbox threads
+// count against the pids cgroup, so the process limit is left at a size the
+// runtime itself fits in; the door needs `--host-uds=open` in the runtime's
+// arguments (see the daemon configuration in .ci/run).
+const hasRunsc = hasDocker && (await runtimesOfEngine()).includes("runsc");
+
+describe.skipIf(!hasRunsc)("runContainer under gVisor (runsc)", () => {
+  let engine: DockerEngine;
+  let image: string;
+  const cleanups: (() => Promise<void>)[] = [];
+
+  beforeAll(async () => {
+    engine = createDockerEngine("/var/run/docker.sock");
+    const built = await ensureRunnerImage(engine, {
+      baseImage: "debian:bookworm-slim",
+      log,
+      onProgress: () => {},
+    });
+    image = built.tag;
+  });
+
+  afterAll(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    const left = await engine.listContainers(`${INSTANCE_LABEL}=${INSTANCE}`);
+    expect(left).toEqual([]);
+  });
+
+  it("keeps every containment property and reaches the door", async () => {
+    const made = await makeSandboxFixture({ instance: INSTANCE });
+    cleanups.push(() => made.cleanup());
+    const spec = {
+      agentCommand: `${CONTAINMENT_PROBE}\necho pushed > gvisor.txt`,
+      runtime: "runsc",
+      limits: { ...testRunSpec().limits, pids: 512 },
+    };
+
+    const result = await withCanary(() =>
+      runContainer(engine, { inputs: made.inputs(image, spec), log }),
+    );
+
+    expectContained(result.exitCode, result.output, made);
+    const tree = await git(made.upstreamDir, [
+      "ls-tree",
+      "--name-only",
+      TEST_BRANCH,
+    ]);
+    expect(tree.split("\n")).toContain("gvisor.txt");
+  });
+});
+
+async function runtimesOfEngine(): Promise<string[]> {
+  return createDockerEngine("/var/run/docker.sock").runtimes();
+}
+
+// Each line reports one property as seen from inside the container, in a
+// form that holds under runc and gVisor alike.
+const CONTAINMENT_PROBE = [
+  'echo "uid=$(id -u) gid=$(id -g)"',
+  'grep -E "^(CapEff|CapPrm|CapBnd|NoNewPrivs|Seccomp):" /proc/self/status',
+  'touch /usr/probe 2>/dev/null && echo "root=writable" || echo "root=readonly"',
+  `echo "net=$(awk -F: 'NR > 2 { gsub(/ /, "", $1); print $1 }' /proc/net/dev | tr "\\n" " ")"`,
+  "head -c 24M /dev/zero > /tmp/fill 2>/dev/null && echo tmp=unbounded || echo tmp=capped",
+  "rm -f /tmp/fill",
+  "cp /bin/true /tmp/t && { /tmp/t 2>/dev/null && echo tmpexec=yes || echo tmpexec=no; }",
+  'env | grep -c "HOST_CANA[R]Y=" | sed "s/^/canary=/"',
+  'echo "names=$(compgen -e | sort | tr "\\n" " ")"',
+  'echo "door=$(curl -s http://127.0.0.1:3128/hello)"',
+  'echo "task=$(cat "$AGENT_TASK_FILE")"',
+  'echo "proxy=$HTTPS_PROXY"',
+].join("\n");
+
+const SANDBOX_VARIABLE =
+  /^(AGENT_[A-Z_]+|HOME|PATH|LANG|PWD|OLDPWD|SHLVL|HOSTNAME|_|(HTTPS?|NO)_PROXY|(https?|no)_proxy|GIT_TERMINAL_PROMPT)$/;
+
+/** Runs `body` with a variable in this process that must not get inside. */
+async function withCanary<T>(body: () => Promise<T>): Promise<T> {
+  process.env.AGENT_SANDBOX_HOST_CANARY = "host-secret-canary";
+  try {
+    return await body();
+  } finally {
+    delete process.env.AGENT_SANDBOX_HOST_CANARY;
+  }
+}
+
+function expectContained(
+  exitCode: number | null,
+  out: string,
+  made: SandboxFixture,
+): void {
+  expect(exitCode).toBe(0);
+  expect(out).toContain("uid=10001 gid=10001");
+  expect(out).toMatch(/CapEff:\s+0000000000000000/);
+  expect(out).toMatch(/CapPrm:\s+0000000000000000/);
+  expect(out).toMatch(/CapBnd:\s+0000000000000000/);
+  expect(out).toContain("root=readonly");
+  expect(out).toContain("net=lo \n");
+  expect(out).toContain("tmp=capped");
+  expect(out).toContain("tmpexec=no");
+  expect(out).toContain("canary=0");
+  expect(out).not.toContain("host-secret-canary");
+  expect(out).toContain("door=door:GET /hello");
+  expect(out).toContain("task=Say hello");
+  expect(out).toContain("proxy=http://127.0.0.1:3128");
+  expect(made.door.seen.map((r) => r.url)).toContain("/hello");
+  const names =
+    out
+      .match(/names=(.*)/)?.[1]
+      ?.trim()
+      .split(" ") ?? [];
+  expect(names).toContain("AGENT_TASK_FILE");
+  for (const name of names) expect(name).toMatch(SANDBOX_VARIABLE);
+}

@@ -14,6 +14,8 @@ import {
  */
 export interface CredentialStore {
   issue(scope: CredentialScope, expiresAt: Date): Promise<string>;
+  /** Keeps a credential issued elsewhere (by the runner, say). */
+  store(credential: StoredCredential): Promise<void>;
   check: CredentialCheck;
   /** Ends the run's credential now; idempotent. */
   revoke(runId: string): Promise<void>;
@@ -34,32 +36,39 @@ export function createCredentialStore(
   db: Queryable,
   now: () => Date = () => new Date(),
 ): CredentialStore {
+  const store = async (stored: StoredCredential): Promise<void> => {
+    // A run that is resumed after a crash gets a new sandbox and a new
+    // credential; the old one stops working here.
+    await db.query(
+      `INSERT INTO run_credentials
+         (run_id, hash, repository, branch, expires_at, revoked_at)
+       VALUES ($1, $2, $3, $4, $5, $6)
+       ON CONFLICT (run_id) DO UPDATE SET
+         hash = EXCLUDED.hash,
+         repository = EXCLUDED.repository,
+         branch = EXCLUDED.branch,
+         expires_at = EXCLUDED.expires_at,
+         revoked_at = EXCLUDED.revoked_at,
+         created_at = now()`,
+      [
+        stored.runId,
+        stored.hash,
+        stored.repository,
+        stored.branch,
+        stored.expiresAt,
+        stored.revokedAt,
+      ],
+    );
+  };
+
   return {
     async issue(scope, expiresAt) {
       const { token, stored } = issueRunCredential(scope, expiresAt);
-      // A run that is resumed after a crash gets a new sandbox and a new
-      // credential; the old one stops working here.
-      await db.query(
-        `INSERT INTO run_credentials
-           (run_id, hash, repository, branch, expires_at)
-         VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (run_id) DO UPDATE SET
-           hash = EXCLUDED.hash,
-           repository = EXCLUDED.repository,
-           branch = EXCLUDED.branch,
-           expires_at = EXCLUDED.expires_at,
-           revoked_at = NULL,
-           created_at = now()`,
-        [
-          stored.runId,
-          stored.hash,
-          stored.repository,
-          stored.branch,
-          expiresAt,
-        ],
-      );
+      await store(stored);
       return token;
     },
+
+    store,
 
     async check(runId, presented) {
       // Not a run id at all: nothing to look up (and no SQL error to leak).

@@ -1,8 +1,4 @@
-import {
-  ProcessError,
-  runProcess,
-  type ProcessOutput,
-} from "./run-process.ts";
+import { ProcessError, runProcess, type ProcessOutput } from "./run-process.ts";
 
 // Settings every git call of ours carries. Hooks are switched off because
 // the host must never run code that arrived with a repository, and because

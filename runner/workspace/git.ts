@@ -51,14 +51,27 @@ export async function git(
   try {
     output = await runProcess("git", [...cwdArgs, ...args], { env });
   } catch (error) {
-    throw redactError(error, Object.values(options.config ?? {}));
+    throw redactError(error, secretsOf(options.config ?? {}));
   }
   return output.stdout;
 }
 
 // Values shorter than this are not worth hiding (`true`, `0`) and hiding
-// them would mangle ordinary words in the message.
+// them would mangle ordinary words in the message. A header value such as
+// `Authorization: Basic <token>` is also hidden word by word, because git
+// may echo the token without the words around it; a token is never short.
 const MIN_SECRET_CHARS = 6;
+const MIN_TOKEN_CHARS = 16;
+
+function secretsOf(config: Record<string, string>): string[] {
+  return Object.values(config)
+    .flatMap((value) => [
+      value,
+      ...value.split(/\s+/).filter((word) => word.length >= MIN_TOKEN_CHARS),
+    ])
+    .filter((value) => value.length >= MIN_SECRET_CHARS)
+    .sort((a, b) => b.length - a.length);
+}
 
 /** A git command that failed; `exitCode` is null when it was killed. */
 export class GitError extends Error {
@@ -79,7 +92,6 @@ function redactError(error: unknown, secrets: string[]): unknown {
   if (!(error instanceof ProcessError)) return error;
   let message = error.message.replace(/:\/\/[^/@\s]+@/g, "://[redacted]@");
   for (const secret of secrets) {
-    if (secret.length < MIN_SECRET_CHARS) continue;
     message = message.split(secret).join("[redacted]");
   }
   return new GitError(message, error.exitCode);

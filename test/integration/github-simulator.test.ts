@@ -256,6 +256,16 @@ describe("webhooks", () => {
       installation: { id: sim.installationId },
       sender: { login: "alice", type: "User" },
     });
+
+    const edited = await sim.events.issueComment({
+      comment,
+      action: "edited",
+      previousBody: "/agent help",
+    });
+    expect(edited.payload).toMatchObject({
+      action: "edited",
+      changes: { body: { from: "/agent help" } },
+    });
   });
 
   it("builds review, review comment and check run payloads with real ids", async () => {

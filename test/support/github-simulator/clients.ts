@@ -11,11 +11,8 @@ import type { GitHubSimulator } from "./simulator.ts";
 export function probotFor(sim: GitHubSimulator, webhookSecret = "unused") {
   return createProbot({
     env: {
-      APP_ID: String(sim.appId),
-      PRIVATE_KEY: sim.privateKeyPem,
+      ...sim.probotEnv,
       WEBHOOK_SECRET: webhookSecret,
-      GHE_HOST: sim.host,
-      GHE_PROTOCOL: "http",
       LOG_LEVEL: "fatal",
     },
   });

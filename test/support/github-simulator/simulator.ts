@@ -1,3 +1,17 @@
+/**
+ * A local GitHub Enterprise Server for tests: one loopback HTTP server with
+ * the REST API under `/api/v3` and git smart HTTP at `/<owner>/<repo>.git`,
+ * over bare repositories in a temporary folder.
+ *
+ *   const sim = await startGitHubSimulator({ appId: 1 });
+ *   await sim.addRepository({ name: "widgets", files: { ... } });
+ *   sim.addCollaborator("acme/widgets", "alice", "write");
+ *   // app: GHE_HOST=sim.host GHE_PROTOCOL=http APP_ID PRIVATE_KEY
+ *   const comment = sim.addIssueComment({ ... body: "/agent fix" });
+ *   const { event, payload } = await sim.events.issueComment({ comment });
+ *   await sendWebhook(appUrl, { event, payload, secret });
+ *   // then assert on sim.state: tokens, requests, pushes, checkRuns, ...
+ */
 import { mkdtemp, rm } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import os from "node:os";
@@ -88,6 +102,8 @@ export interface GitHubSimulator {
   privateKeyPem: string;
   installationId: number;
   organization: string;
+  /** Probot's own settings pointing at the simulator. */
+  probotEnv: Record<string, string>;
   state: SimulatorState;
   events: EventBuilders;
   cloneUrl(fullName: string): string;
@@ -166,6 +182,12 @@ export async function startGitHubSimulator(
     privateKeyPem,
     installationId: state.installation.id,
     organization,
+    probotEnv: {
+      APP_ID: String(options.appId),
+      PRIVATE_KEY: privateKeyPem,
+      GHE_HOST: `127.0.0.1:${port}`,
+      GHE_PROTOCOL: "http",
+    },
     state,
     events: createEventBuilders(state, urls),
 

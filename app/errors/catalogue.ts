@@ -130,6 +130,13 @@ export const catalogue = {
     remedy:
       "Install debootstrap and run the build as root, or load a Debian bookworm image and name it in RUNNER_BASE_IMAGE.",
   },
+  RUNTIME_UNUSABLE: {
+    exitCode: FAILURE,
+    summary:
+      "The container runtime named by RUNNER_RUNTIME (or --runtime) cannot run a sandbox on this engine.",
+    remedy:
+      "Register it in the Docker daemon's configuration (for gVisor: runsc with runtimeArgs including --host-uds=open, so the door socket can be reached) and reload dockerd, or unset RUNNER_RUNTIME to use the default runtime.",
+  },
   SANDBOX_SPEC_REFUSED: {
     exitCode: FAILURE,
     summary:

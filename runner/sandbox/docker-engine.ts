@@ -60,6 +60,11 @@ export interface ImageInfo {
   tags: string[];
 }
 
+export interface RuntimeInfo {
+  path: string;
+  args: string[];
+}
+
 export interface ContainerSummary {
   id: string;
   labels: Record<string, string>;
@@ -85,8 +90,8 @@ export interface BuildRequest {
 
 export interface DockerEngine {
   ping(): Promise<void>;
-  /** Names of the container runtimes the engine has registered. */
-  runtimes(): Promise<string[]>;
+  /** The container runtimes the engine has registered, by name. */
+  runtimes(): Promise<Record<string, RuntimeInfo>>;
   inspectImage(reference: string): Promise<ImageInfo | null>;
   pullImage(
     reference: string,
@@ -149,8 +154,17 @@ export function createDockerEngine(socketPath: string): DockerEngine {
     },
 
     async runtimes() {
-      const info = (await docker.info()) as { Runtimes?: object };
-      return Object.keys(info.Runtimes ?? {});
+      const info = (await docker.info()) as {
+        Runtimes?: Record<string, { path?: string; runtimeArgs?: string[] }>;
+      };
+      const runtimes: Record<string, RuntimeInfo> = {};
+      for (const [name, runtime] of Object.entries(info.Runtimes ?? {})) {
+        runtimes[name] = {
+          path: runtime.path ?? "",
+          args: runtime.runtimeArgs ?? [],
+        };
+      }
+      return runtimes;
     },
 
     inspectImage,

@@ -5,7 +5,8 @@ export type SandboxErrorCode =
   | "SANDBOX_SPEC_REFUSED"
   | "RUNNER_IMAGE_BUILD_FAILED"
   | "RUNNER_BASE_BOOTSTRAP_FAILED"
-  | "DOCKER_UNREACHABLE";
+  | "DOCKER_UNREACHABLE"
+  | "RUNTIME_UNUSABLE";
 
 export class SandboxError extends Error {
   readonly code: SandboxErrorCode;

@@ -10,6 +10,7 @@ import {
   createDockerEngine,
   type DockerEngine,
 } from "../../runner/sandbox/docker-engine.ts";
+import { checkRuntime } from "../../runner/sandbox/check-runtime.ts";
 import { runContainer } from "../../runner/sandbox/run-container.ts";
 import { sweepContainers } from "../../runner/sandbox/sweep-containers.ts";
 import type { Limits } from "../../runner/types.ts";
@@ -208,9 +209,9 @@ describe.skipIf(!hasDocker)("runContainer against the real engine", () => {
 
 // gVisor runs the same container behind its own kernel. Its sandbox threads
 // count against the pids cgroup, so the process limit is left at a size the
-// runtime itself fits in; the door needs `--host-uds=open` in the runtime's
-// arguments (see the daemon configuration in .ci/run).
-const hasRunsc = hasDocker && (await runtimesOfEngine()).includes("runsc");
+// runtime itself fits in. Runs only where runsc is registered in a usable
+// way (`checkRuntime`, unit-tested, says what is missing otherwise).
+const hasRunsc = hasDocker && (await runscUsable());
 
 describe.skipIf(!hasRunsc)("runContainer under gVisor (runsc)", () => {
   let engine: DockerEngine;
@@ -256,8 +257,12 @@ describe.skipIf(!hasRunsc)("runContainer under gVisor (runsc)", () => {
   });
 });
 
-async function runtimesOfEngine(): Promise<string[]> {
-  return createDockerEngine("/var/run/docker.sock").runtimes();
+async function runscUsable(): Promise<boolean> {
+  const engine = createDockerEngine("/var/run/docker.sock");
+  return checkRuntime(engine, "runsc").then(
+    () => true,
+    () => false,
+  );
 }
 
 // Each line reports one property as seen from inside the container, in a

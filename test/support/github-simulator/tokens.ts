@@ -241,7 +241,8 @@ export function mintToken(
     permissions = parsePermissions(request.permissions, state);
     requested.permissions = { ...permissions };
   }
-  permissions.metadata ??= "read";
+  // A narrowed token reports exactly what was asked, as GitHub's documented
+  // example does; metadata stays readable anyway (see hasPermission).
 
   const token: SimToken = {
     id: state.nextId("token"),

@@ -135,8 +135,16 @@ describe.skipIf(!hasDocker)("runContainer against the real engine", () => {
 
   it("kills an agent over its memory limit and reports out of memory", async () => {
     const made = await fixture();
-    const hog = `python3 -c "b = bytearray(b'x') * (512 * 1024 * 1024); print(len(b))"`;
-    const result = await run(made, hog, { limits: { memoryBytes: 96 * MiB } });
+    // Holds 80 MiB long enough to be sampled, then asks for far more.
+    const hog = [
+      'python3 -c "import time',
+      "held = bytearray(b'x') * (80 * 1024 * 1024)",
+      "time.sleep(1.5)",
+      "more = bytearray(b'x') * (512 * 1024 * 1024)\"",
+    ].join("\n");
+    const result = await run(made, hog, {
+      limits: { memoryBytes: 128 * MiB },
+    });
 
     expect(result.oomKilled).toBe(true);
     expect(result.exitCode).not.toBe(0);

@@ -66,6 +66,15 @@ describe("the App and its installation", () => {
       auth: "app",
       status: 200,
     });
+    const { data: byOrg } = await app.request("GET /orgs/{org}/installation", {
+      org: "acme",
+    });
+    expect(byOrg).toMatchObject({ account: { login: "acme" } });
+    const { data: all } = await app.request("GET /app/installations");
+    expect(all.map((i) => i.id)).toEqual([sim.installationId]);
+    await expect(
+      app.request("GET /orgs/{org}/installation", { org: "elsewhere" }),
+    ).rejects.toMatchObject({ status: 404 });
   });
 
   it("answers Probot's installation client with a token it minted", async () => {
@@ -268,6 +277,29 @@ describe("webhooks", () => {
     });
   });
 
+  it("builds installation payloads", async () => {
+    const { event, payload } = await sim.events.installationRepositories({
+      added: ["acme/gadgets"],
+      sender: "alice",
+    });
+    expect(event).toBe("installation_repositories");
+    expect(payload).toMatchObject({
+      action: "added",
+      installation: { id: sim.installationId, account: { login: "acme" } },
+      repositories_added: [{ full_name: "acme/gadgets" }],
+    });
+    const created = await sim.events.installation({
+      action: "created",
+      sender: "alice",
+    });
+    expect(created.payload).toMatchObject({
+      action: "created",
+      repositories: expect.arrayContaining([
+        expect.objectContaining({ full_name: "acme/widgets" }),
+      ]),
+    });
+  });
+
   it("builds review, review comment and check run payloads with real ids", async () => {
     const pull = await sim.addPullRequest({
       repository: "acme/widgets",
@@ -283,6 +315,17 @@ describe("webhooks", () => {
       path: "README.md",
       line: 1,
     });
+    const onPull = sim.addIssueComment({
+      repository: "acme/widgets",
+      number: pull.number,
+      user: "wes",
+      body: "/agent fix",
+    });
+    const conversation = await sim.events.issueComment({ comment: onPull });
+    expect(conversation.payload).toMatchObject({
+      issue: { number: pull.number, pull_request: { url: expect.any(String) } },
+    });
+
     const onLine = await sim.events.pullRequestReviewComment({
       comment: reviewComment,
     });

@@ -1,6 +1,8 @@
 import type { SimulatorUrls } from "./router.ts";
 import {
+  accountJson,
   checkRunJson,
+  installationJson,
   issueCommentJson,
   issueJson,
   pullJson,
@@ -43,6 +45,17 @@ export interface EventBuilders {
     action?: "submitted" | "edited" | "dismissed";
     sender?: string;
   }): Promise<WebhookEvent>;
+  /** The App was installed on, or removed from, the organisation. */
+  installation(options: {
+    action: "created" | "deleted" | "suspend" | "unsuspend";
+    sender: string;
+  }): Promise<WebhookEvent>;
+  /** Repositories were added to or removed from the installation. */
+  installationRepositories(options: {
+    added?: string[];
+    removed?: string[];
+    sender: string;
+  }): Promise<WebhookEvent>;
   /** A person pressed one of a check run's buttons. */
   checkRunRequestedAction(options: {
     checkRun: SimCheckRun;
@@ -77,6 +90,19 @@ export function createEventBuilders(
         node_id: `MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u${state.installation.id}`,
       },
       sender: userJson(state, sender, urls),
+    };
+  };
+
+  // Installation events list repositories in this short form.
+  const brief = (fullName: string) => {
+    const repo = state.repository(fullName);
+    return {
+      id: repo.id,
+      node_id: `R_${repo.id}`,
+      name: repo.name,
+      full_name: repo.fullName,
+      private: repo.private,
+      owner: accountJson(state, repo.owner, urls),
     };
   };
 
@@ -127,6 +153,36 @@ export function createEventBuilders(
           review: reviewJson(state, review, urls),
           pull_request: await pullJson(state, pull, urls),
           ...common(review.repositoryId, sender ?? review.user),
+        },
+      };
+    },
+
+    async installation({ action, sender }) {
+      const repositories = [...state.repositories.values()]
+        .filter((repo) => repo.installed)
+        .map((repo) => brief(repo.fullName));
+      return {
+        event: "installation",
+        payload: {
+          action,
+          installation: installationJson(state, urls),
+          repositories,
+          sender: userJson(state, sender, urls),
+        },
+      };
+    },
+
+    async installationRepositories({ added = [], removed = [], sender }) {
+      return {
+        event: "installation_repositories",
+        payload: {
+          action: added.length > 0 ? "added" : "removed",
+          installation: installationJson(state, urls),
+          repository_selection: "selected",
+          repositories_added: added.map(brief),
+          repositories_removed: removed.map(brief),
+          requester: null,
+          sender: userJson(state, sender, urls),
         },
       };
     },

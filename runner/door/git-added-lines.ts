@@ -56,10 +56,13 @@ export function scanAddedLines(
   });
 }
 
-/** The state machine over a patch stream; exported for its tests. */
+/**
+ * The state machine over a patch stream; exported for its tests. Text is
+ * handled as latin1 (one byte, one character): cheap to slice, and every
+ * pattern we look for is ASCII.
+ */
 export class PatchReader {
-  private line: Buffer[] = [];
-  private lineBytes = 0;
+  private line = "";
   private path = "";
   private oldLeft = 0;
   private newLeft = 0;
@@ -73,77 +76,74 @@ export class PatchReader {
   constructor(private readonly visit: AddedLineVisitor) {}
 
   push(chunk: Buffer): void {
+    const text = chunk.toString("latin1");
     let start = 0;
     for (;;) {
-      const newline = chunk.indexOf(0x0a, start);
+      const newline = text.indexOf("\n", start);
       if (newline < 0) break;
-      this.append(chunk.subarray(start, newline));
+      this.append(text, start, newline);
       this.finishLine();
       start = newline + 1;
     }
-    this.append(chunk.subarray(start));
+    this.append(text, start, text.length);
   }
 
   end(): void {
-    if (this.lineBytes > 0) this.finishLine();
+    if (this.line.length > 0 || this.partial) this.finishLine();
   }
 
-  private append(piece: Buffer): void {
-    if (piece.length === 0 || this.skipping) return;
-    this.line.push(piece);
-    this.lineBytes += piece.length;
-    if (this.lineBytes <= PIECE_BYTES) return;
+  private append(text: string, from: number, to: number): void {
+    if (to <= from || this.skipping) return;
+    this.line =
+      this.line.length === 0 && from === 0 && to === text.length
+        ? text
+        : this.line + text.slice(from, to);
+    if (this.line.length <= PIECE_BYTES) return;
     if (!this.inAddedLine()) {
+      this.line = this.line.slice(0, PIECE_BYTES);
       this.skipping = true;
       return;
     }
-    const text = Buffer.concat(this.line);
-    this.visit(this.path, text.toString("utf8", this.partial ? 0 : 1));
-    const tail = text.subarray(text.length - OVERLAP_BYTES);
-    this.line = [tail];
-    this.lineBytes = tail.length;
+    this.visit(this.path, this.partial ? this.line : this.line.slice(1));
+    this.line = this.line.slice(-OVERLAP_BYTES);
     this.partial = true;
   }
 
   private inAddedLine(): boolean {
-    if (this.partial) return true;
-    return this.newLeft > 0 && this.line[0]?.[0] === 0x2b;
+    return this.partial || (this.newLeft > 0 && this.line[0] === "+");
   }
 
   private finishLine(): void {
-    const text = Buffer.concat(this.line);
+    const line = this.line;
     const partial = this.partial;
-    this.line = [];
-    this.lineBytes = 0;
+    this.line = "";
     this.partial = false;
     this.skipping = false;
 
     if (this.oldLeft > 0 || this.newLeft > 0) {
-      this.hunkLine(text, partial);
+      this.hunkLine(line, partial);
       return;
     }
-    const header = text.toString("utf8");
-    const hunk = HUNK_HEADER.exec(header);
+    const hunk = HUNK_HEADER.exec(line);
     if (hunk) {
       this.oldLeft = hunk[1] === undefined ? 1 : Number(hunk[1]);
       this.newLeft = hunk[2] === undefined ? 1 : Number(hunk[2]);
       return;
     }
-    if (header.startsWith("+++ ")) {
-      this.path = header.startsWith("+++ b/")
-        ? header.slice(6)
-        : header.slice(4);
+    if (line.startsWith("+++ ")) {
+      const raw = line.startsWith("+++ b/") ? line.slice(6) : line.slice(4);
+      this.path = Buffer.from(raw, "latin1").toString("utf8");
     }
   }
 
-  private hunkLine(text: Buffer, partial: boolean): void {
-    const first = partial ? 0x2b : text[0];
-    if (first === 0x2b) {
+  private hunkLine(line: string, partial: boolean): void {
+    const first = partial ? "+" : line[0];
+    if (first === "+") {
       this.newLeft--;
-      this.visit(this.path, text.toString("utf8", partial ? 0 : 1));
-    } else if (first === 0x2d) {
+      this.visit(this.path, partial ? line : line.slice(1));
+    } else if (first === "-") {
       this.oldLeft--;
-    } else if (first === 0x20) {
+    } else if (first === " ") {
       this.oldLeft--;
       this.newLeft--;
     }

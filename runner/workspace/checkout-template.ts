@@ -41,9 +41,11 @@ export interface CopyCheckoutOptions {
   log: Logger;
 }
 
+const TEMPLATES = ".checkouts";
+
 /** The folder of a mirror's checked-out template images. */
 export function templatesDir(mirror: string): string {
-  return mirror.replace(/\.git$/, "") + ".checkouts";
+  return mirror.replace(/\.git$/, "") + TEMPLATES;
 }
 
 /**
@@ -98,15 +100,23 @@ export async function copyCheckout(
 }
 
 /**
- * Unmounts and deletes what builds that crashed left behind. Takes the
- * exclusive lock, so a build in progress elsewhere is never touched.
+ * Unmounts and deletes what template builds that crashed left behind in
+ * every repository's template folder under `cacheDir`. Takes each
+ * repository's exclusive lock, so a build in progress is never touched.
  */
-export async function sweepTemplateBuilds(mirror: string): Promise<void> {
-  const dir = templatesDir(mirror);
-  if (!(await exists(dir))) return;
-  await withFileLock(`${dir}.lock`, LOCK_TIMEOUT_MS, () =>
-    removeAbandonedBuilds(dir),
-  );
+export async function sweepTemplateBuilds(cacheDir: string): Promise<void> {
+  let entries: string[];
+  try {
+    entries = await readdir(cacheDir);
+  } catch {
+    return;
+  }
+  for (const entry of entries.filter((name) => name.endsWith(TEMPLATES))) {
+    const dir = path.join(cacheDir, entry);
+    await withFileLock(`${dir}.lock`, LOCK_TIMEOUT_MS, () =>
+      removeAbandonedBuilds(dir),
+    );
+  }
 }
 
 async function buildTemplate(

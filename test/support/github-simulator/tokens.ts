@@ -110,7 +110,7 @@ function verifyAppJwt(jwt: string, appId: number, key: KeyObject): void {
       "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires.",
     );
   }
-  if (exp - iat > MAX_JWT_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
+  if (exp > now + MAX_JWT_LIFETIME_SECONDS + CLOCK_SKEW_SECONDS) {
     throw new HttpError(
       401,
       "'Expiration time' claim ('exp') is too far in the future.",

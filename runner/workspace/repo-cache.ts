@@ -22,14 +22,16 @@ const REFSPECS = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
 
 // Settings of every mirror. Clones borrow its objects through alternates,
 // so nothing may ever delete an object: automatic gc could prune an object
-// that a running workspace still relies on. World-readable files let the
-// container's unprivileged user read the mirror through its read-only mount.
+// that a running workspace still relies on.
 const MIRROR_CONFIG: Record<string, string> = {
   "gc.auto": "0",
   "maintenance.auto": "false",
   "core.logAllRefUpdates": "false",
-  "core.sharedRepository": "0644",
 };
+
+// World-readable whatever the process umask, so the container's unprivileged
+// user can read the mirror through its read-only mount.
+const MIRROR_MODE = "0644";
 
 export interface MirrorOptions {
   /** The app's data directory; mirrors live in `<dataDir>/cache`. */
@@ -148,7 +150,14 @@ async function createMirror(mirror: string, remote: GitRemote): Promise<void> {
   const suffix = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const building = `${mirror}.creating-${suffix}`;
   try {
-    await git(["init", "--quiet", "--bare", "--template=", building]);
+    await git([
+      "init",
+      "--quiet",
+      "--bare",
+      "--template=",
+      `--shared=${MIRROR_MODE}`,
+      building,
+    ]);
     for (const [key, value] of Object.entries(MIRROR_CONFIG)) {
       await git(["config", key, value], { cwd: building });
     }

@@ -152,6 +152,30 @@ describe("updateMirror", () => {
     expect(await mirrorGit(mirrors[0]!, "fsck", "--no-dangling")).toBe("");
   });
 
+  it("leaves the mirror readable by the container's user under any umask", async () => {
+    const dataDir = await freshDataDir();
+    const previous = process.umask(0o077);
+    let mirror: string;
+    try {
+      mirror = await updateMirror({
+        dataDir,
+        repository: "octo/umask",
+        remote: remote(),
+        log,
+      });
+    } finally {
+      process.umask(previous);
+    }
+
+    const entries = await readdir(mirror, { recursive: true });
+    expect(entries.length).toBeGreaterThan(5);
+    for (const entry of ["", ...entries]) {
+      const info = await stat(path.join(mirror, entry));
+      const wanted = info.isDirectory() ? 0o005 : 0o004;
+      expect(info.mode & wanted, entry).toBe(wanted);
+    }
+  });
+
   it("never writes per-call credentials to disk", async () => {
     const dataDir = await freshDataDir();
     const secret = "ghs_credentialthatmustnotpersist";

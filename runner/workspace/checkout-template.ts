@@ -1,6 +1,5 @@
 import {
   mkdir,
-  open,
   readdir,
   rename,
   rm,
@@ -36,7 +35,8 @@ export interface CopyCheckoutOptions {
   baseSha: string;
   /** Size of the image, the run's workspace cap. */
   bytes: number;
-  /** Where the run's own image goes; must not exist yet. */
+  /** The run's own image, already claimed (created empty) by the caller;
+   * it is overwritten. */
   target: string;
   log: Logger;
 }
@@ -180,9 +180,6 @@ async function checkOut(dir: string, mirror: string, sha: string) {
 }
 
 async function copyImage(template: string, target: string): Promise<void> {
-  // Claim the name first ("wx"): a run id is used once, and cp would
-  // silently overwrite.
-  await (await open(target, "wx", 0o600)).close();
   // --sparse=always skips holes and unused blocks, so the copy costs the
   // checkout's size, not the cap.
   await runProcess("cp", ["--sparse=always", template, target]);

@@ -1,4 +1,4 @@
-import { mkdir } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 
 import type { Logger } from "pino";
 
@@ -93,6 +93,7 @@ export async function prepareWorkspace(
   };
 
   await mkdir(root, { recursive: true, mode: 0o700 });
+  await claimImage(paths.image, spec.runId);
   let built = false;
   try {
     const copy = { mirror: mirrorDir, baseSha, bytes, target: paths.image };
@@ -120,6 +121,23 @@ export async function prepareWorkspace(
     "workspace prepared",
   );
   return { dir: paths.dir, mirrorDir, baseSha, release };
+}
+
+/**
+ * Creates the run's image file empty, failing if it exists: a run id is
+ * prepared once, and a second attempt must neither share nor (on its way
+ * out) delete the first one's workspace.
+ */
+async function claimImage(image: string, runId: string): Promise<void> {
+  try {
+    await (await open(image, "wx", 0o600)).close();
+  } catch (error) {
+    throw new AppError(
+      "WORKSPACE_PREPARE_FAILED",
+      `A workspace for run ${runId} already exists at ${image}.`,
+      { cause: error },
+    );
+  }
 }
 
 async function freshMirror(options: PrepareWorkspaceOptions): Promise<string> {

@@ -66,13 +66,18 @@ describe.skipIf(!usable)("prepareWorkspace", () => {
 
   let counter = 0;
   async function prepare(
-    overrides: { baseRef?: string; branch?: string; bytes?: number } = {},
+    overrides: {
+      baseRef?: string;
+      branch?: string;
+      bytes?: number;
+      runId?: string;
+    } = {},
   ): Promise<Workspace> {
     counter += 1;
     const workspace = await prepareWorkspace({
       dataDir,
       spec: {
-        runId: `run-${counter}`,
+        runId: overrides.runId ?? `run-${counter}`,
         repository: "octo/workspace",
         baseRef: overrides.baseRef ?? "main",
         branch: overrides.branch ?? `agent/task-${counter}`,
@@ -246,6 +251,16 @@ describe.skipIf(!usable)("prepareWorkspace", () => {
     expect(await errorCode(prepare({ bytes: 1024 }))).toBe(
       "WORKSPACE_PREPARE_FAILED",
     );
+  });
+
+  it("refuses to prepare one run twice and leaves the first workspace alone", async () => {
+    const first = await prepare({ runId: "run-once" });
+
+    const code = await errorCode(prepare({ runId: "run-once" }));
+
+    expect(code).toBe("WORKSPACE_PREPARE_FAILED");
+    expect(await isMountPoint(first.dir)).toBe(true);
+    expect(await inspect(first.dir, "rev-parse", "HEAD")).toBe(baseSha);
   });
 
   it("refuses to run without root with WORKSPACE_UNSUPPORTED, never dropping the cap", async () => {

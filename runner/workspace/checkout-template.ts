@@ -22,6 +22,9 @@ export const WORKSPACE_OWNER = "10001:10001";
 // Checked-out images kept per repository, most recently used first. Each
 // holds one base commit's files (sparse, so only their size on disk); runs
 // usually start from the tip of a few branches, so a handful covers them.
+// Shortcoming: the templates of a repository no run uses any more stay
+// until the cache folder is deleted; an age limit applied by the sweeper
+// would bound them.
 const TEMPLATES_KEPT = 4;
 
 const LOCK_TIMEOUT_MS = 10 * 60 * 1000;
@@ -29,6 +32,9 @@ const LOCK_TIMEOUT_MS = 10 * 60 * 1000;
 // Marks images and mount points of a build in progress; under the
 // exclusive lock, any such entry belongs to a build that crashed.
 const BUILDING = ".building";
+
+// Suffix of a repository's template folder, next to its mirror.
+const TEMPLATES = ".checkouts";
 
 export interface CopyCheckoutOptions {
   mirror: string;
@@ -40,8 +46,6 @@ export interface CopyCheckoutOptions {
   target: string;
   log: Logger;
 }
-
-const TEMPLATES = ".checkouts";
 
 /** The folder of a mirror's checked-out template images. */
 export function templatesDir(mirror: string): string {

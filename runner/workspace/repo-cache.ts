@@ -22,7 +22,10 @@ const REFSPECS = ["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
 
 // Settings of every mirror. Clones borrow its objects through alternates,
 // so nothing may ever delete an object: automatic gc could prune an object
-// that a running workspace still relies on.
+// that a running workspace still relies on. Shortcoming: a mirror therefore
+// only grows (objects of force-pushed history stay); a repack with
+// --keep-unreachable while no run of the repository is active would bound
+// the number of packs without risking a borrower.
 const MIRROR_CONFIG: Record<string, string> = {
   "gc.auto": "0",
   "maintenance.auto": "false",

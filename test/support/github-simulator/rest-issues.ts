@@ -13,7 +13,11 @@ import {
   type Route,
   type RouteContext,
 } from "./router.ts";
-import { issueCommentJson, issueJson, reactionJson } from "./serialize.ts";
+import {
+  issueCommentJson,
+  issueJson,
+  reactionJson,
+} from "./serialize-threads.ts";
 import {
   timestamp,
   type SimIssue,

@@ -16,7 +16,7 @@ import {
   type Route,
   type RouteContext,
 } from "./router.ts";
-import { pullJson, reviewCommentJson } from "./serialize.ts";
+import { pullJson, reviewCommentJson } from "./serialize-threads.ts";
 import {
   timestamp,
   type SimPull,

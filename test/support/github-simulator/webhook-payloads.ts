@@ -3,14 +3,16 @@ import {
   accountJson,
   checkRunJson,
   installationJson,
+  repoJson,
+  userJson,
+} from "./serialize.ts";
+import {
   issueCommentJson,
   issueJson,
   pullJson,
-  repoJson,
   reviewCommentJson,
   reviewJson,
-  userJson,
-} from "./serialize.ts";
+} from "./serialize-threads.ts";
 import type {
   SimCheckRun,
   SimIssueComment,

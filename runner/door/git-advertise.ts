@@ -90,20 +90,22 @@ async function upstreamTip(
 }
 
 async function branchTips(repos: string[]): Promise<string[]> {
-  const tips = new Set<string>();
-  for (const gitDir of repos) {
-    const out = await gitText(
-      [
-        "for-each-ref",
-        `--count=${MAX_HAVES}`,
-        "--sort=-committerdate",
-        "--format=%(objectname)",
-        "refs/heads",
-      ],
-      { gitDir },
-    );
-    for (const sha of out.split("\n")) if (sha) tips.add(sha);
-  }
+  const listings = await Promise.all(
+    repos.map((gitDir) =>
+      gitText(
+        [
+          "for-each-ref",
+          `--count=${MAX_HAVES}`,
+          "--sort=-committerdate",
+          "--format=%(objectname)",
+          "refs/heads",
+        ],
+        { gitDir },
+      ),
+    ),
+  );
+  const tips = new Set(listings.flatMap((out) => out.split("\n")));
+  tips.delete("");
   return [...tips].slice(0, MAX_HAVES);
 }
 

@@ -129,12 +129,16 @@ async function judge(
     }
 
     const range: PushedRange = { gitDir: quarantine.dir, ...command };
-    const tip = await verifyTip(range);
-    if (tip.length > 0) return blank(command, tip);
-    const [commits, changes] = await Promise.all([
-      listCommits(range, ctx.spec.pushPolicy.maxCommits),
-      listChanges(range),
+    // Listed alongside the tip check to save a round of process starts;
+    // their failure only matters when the tip is a commit.
+    const [tip, commits, changes] = await Promise.all([
+      verifyTip(range),
+      settle(listCommits(range, ctx.spec.pushPolicy.maxCommits)),
+      settle(listChanges(range)),
     ]);
+    if (tip.length > 0) return blank(command, tip);
+    if (commits instanceof Error) throw commits;
+    if (changes instanceof Error) throw changes;
     const violations = await verifyObjects({
       range,
       policy: ctx.spec.pushPolicy,
@@ -158,6 +162,12 @@ async function judge(
   } finally {
     if (!keep) await quarantine.discard();
   }
+}
+
+function settle<T>(work: Promise<T>): Promise<T | Error> {
+  return work.catch((err: unknown) =>
+    err instanceof Error ? err : new Error(String(err)),
+  );
 }
 
 type Unpack = "ok" | "too-large" | "truncated" | { error: string };

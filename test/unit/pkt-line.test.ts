@@ -25,7 +25,9 @@ describe("pkt-line framing", () => {
   });
 
   it("refuses to encode a payload over the maximum packet length", () => {
-    expect(() => encodePktLine(Buffer.alloc(MAX_PKT_LENGTH))).toThrow(RangeError);
+    expect(() => encodePktLine(Buffer.alloc(MAX_PKT_LENGTH))).toThrow(
+      RangeError,
+    );
   });
 
   it("splits side-band data into packets that each fit", () => {
@@ -41,26 +43,29 @@ describe("pkt-line framing", () => {
 describe("reading a pkt-line section", () => {
   const section = Buffer.from("0008one\n0008two\n0000PACKrest");
 
-  it.each([1, 2, 3, 5, 7, 64])("reads the same packets in chunks of %i", (n) => {
-    const progress = readAll(section, n);
-    expect(progress.packets.map(String)).toEqual(["one\n", "two\n"]);
-    // Whatever followed the flush is kept, in order, across chunk sizes.
-    const reader = new PktSectionReader(LIMITS);
-    let rest = Buffer.alloc(0);
-    let done = false;
-    for (let at = 0; at < section.length; at += n) {
-      const piece = section.subarray(at, at + n);
-      if (done) rest = Buffer.concat([rest, piece]);
-      else {
-        const p = reader.push(piece);
-        if (p.done) {
-          done = true;
-          rest = Buffer.from(p.rest);
+  it.each([1, 2, 3, 5, 7, 64])(
+    "reads the same packets in chunks of %i",
+    (n) => {
+      const progress = readAll(section, n);
+      expect(progress.packets.map(String)).toEqual(["one\n", "two\n"]);
+      // Whatever followed the flush is kept, in order, across chunk sizes.
+      const reader = new PktSectionReader(LIMITS);
+      let rest = Buffer.alloc(0);
+      let done = false;
+      for (let at = 0; at < section.length; at += n) {
+        const piece = section.subarray(at, at + n);
+        if (done) rest = Buffer.concat([rest, piece]);
+        else {
+          const p = reader.push(piece);
+          if (p.done) {
+            done = true;
+            rest = Buffer.from(p.rest);
+          }
         }
       }
-    }
-    expect(rest.toString()).toBe("PACKrest");
-  });
+      expect(rest.toString()).toBe("PACKrest");
+    },
+  );
 
   it.each([
     ["a length that is not hex", "00zzabc", /not four hex digits/],

@@ -128,7 +128,12 @@ export function copyBounded(
     body.on("end", onEnd);
     body.on("error", onError);
     onData(first);
-    if (copied <= limit) body.resume();
+    if (copied > limit) return;
+    // A body that arrived whole while the handler was awaiting something
+    // (the credential check, the audit) may have ended already, and its
+    // `end` event will not come again.
+    if (body.readableEnded) return finish("complete");
+    body.resume();
   });
 }
 

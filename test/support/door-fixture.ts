@@ -150,8 +150,13 @@ export async function openDoorFixture(
     new Date(Date.now() + 3_600_000),
   );
   const events: AuditEvent[] = [];
+  // The real credential store and audit sink answer after a database round
+  // trip; so do these, so that a request body can finish arriving while
+  // the door is still waiting on them.
+  const roundTrip = () => new Promise((resolve) => setTimeout(resolve, 5));
   const audit: AuditSink = {
     record: async (kind, data) => {
+      await roundTrip();
       events.push({ kind, data });
     },
   };
@@ -167,7 +172,10 @@ export async function openDoorFixture(
   const doorOptions: DoorOptions = {
     spec,
     upstream,
-    credentials: credential.check,
+    credentials: async (runId, presented) => {
+      await roundTrip();
+      return credential.check(runId, presented);
+    },
     audit,
     log: pino({ level: "silent" }),
     mirrorDir,

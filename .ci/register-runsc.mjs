@@ -9,6 +9,9 @@ const config = existsSync(file)
   : {};
 config.runtimes = {
   ...config.runtimes,
-  runsc: { path: runscPath, runtimeArgs: ["--network=none"] },
+  runsc: {
+    path: runscPath,
+    runtimeArgs: ["--network=none", "--host-uds=open"],
+  },
 };
 writeFileSync(file, `${JSON.stringify(config, null, 2)}\n`);

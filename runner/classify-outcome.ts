@@ -35,12 +35,16 @@ export function classifyOutcome(
   if (ending.killedBy === "budget") {
     return { outcome: "failed", reason: "budget_exceeded" };
   }
-  if (ending.oomKilled) return { outcome: "failed", reason: "out_of_memory" };
-  if (ending.pidsLimitHit) {
-    return { outcome: "failed", reason: "process_limit" };
-  }
-  if (ending.workspaceFull) {
-    return { outcome: "failed", reason: "workspace_full" };
+  // A limit explains a failure; it does not turn a clean exit into one (a
+  // refused fork the agent recovered from is not a failed run).
+  if (ending.exitCode !== 0) {
+    if (ending.oomKilled) return { outcome: "failed", reason: "out_of_memory" };
+    if (ending.pidsLimitHit) {
+      return { outcome: "failed", reason: "process_limit" };
+    }
+    if (ending.workspaceFull) {
+      return { outcome: "failed", reason: "workspace_full" };
+    }
   }
 
   const refused = pushes.filter((push) => !push.accepted);

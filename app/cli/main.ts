@@ -1,14 +1,17 @@
 import { loadConfig } from "../config/load-config.ts";
 import { isAppError } from "../errors/app-error.ts";
+import { fromRunnerError } from "../errors/from-runner-error.ts";
 import { createLogger } from "../log/logger.ts";
 import type { Command } from "./command.ts";
 import { auditCommand } from "./commands/audit-command.ts";
+import { runCommand } from "./commands/run-command.ts";
 import { migrateCommand } from "./commands/migrate-command.ts";
 import { runnerCommand } from "./commands/runner-command.ts";
 import { startCommand } from "./commands/start-command.ts";
 
 const commands: Command[] = [
   startCommand,
+  runCommand,
   migrateCommand,
   auditCommand,
   runnerCommand,
@@ -67,7 +70,8 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function report(err: unknown): number {
+function report(thrown: unknown): number {
+  const err = fromRunnerError(thrown);
   if (isAppError(err)) {
     process.stderr.write(`${err.explain()}\n`);
     return err.exitCode;

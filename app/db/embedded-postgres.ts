@@ -232,7 +232,9 @@ function startServer(
         "-c",
         "max_connections=200",
       ],
-      { ...owner, stdio: ["ignore", "ignore", "pipe"] },
+      // Its own process group: a Ctrl-C meant for us must not stop the
+      // database before our own cleanup has written to it.
+      { ...owner, detached: true, stdio: ["ignore", "ignore", "pipe"] },
     );
     let output = "";
     const timer = setTimeout(() => {

@@ -64,6 +64,8 @@ export async function recordResult(
   return updated.rowCount === 1;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The lease owner of a command-line run: this host and process. */
 export function cliOwner(): string {
   return `cli:${os.hostname()}:${process.pid}`;
@@ -79,6 +81,7 @@ export async function isRunActive(
   db: Queryable,
   runId: string,
 ): Promise<boolean> {
+  if (!UUID.test(runId)) return false;
   const found = await db.query<{
     state: string;
     source: string;

@@ -111,6 +111,14 @@ describe("classifyOutcome", () => {
     expect(classifyOutcome(ending, pushes)).toEqual({ outcome, reason });
   });
 
+  it("does not fail a clean exit because a limit was touched on the way", () => {
+    expect(
+      classifyOutcome({ ...clean, pidsLimitHit: true, workspaceFull: true }, [
+        push(true),
+      ]),
+    ).toEqual({ outcome: "success", reason: null });
+  });
+
   it("is not fooled by an agent that exits 0 after a refused push", () => {
     expect(classifyOutcome(clean, [push(true), push(false, ["tag"])])).toEqual({
       outcome: "failed",

@@ -49,7 +49,25 @@ describe("parseRunArgs", () => {
     expect(args.branch).toMatch(/^agent\/run-[0-9a-f]{8}$/);
   });
 
+  it("takes a preset's command and the variables that point it at the door", async () => {
+    const args = await parseRunArgs(
+      ["--repo", repo, "--task", "x", "--preset", "claude-code"],
+      config,
+    );
+
+    expect(args.agent).toMatch(/^claude /);
+    expect(args.agentEnv.ANTHROPIC_BASE_URL).toBe(
+      "http://127.0.0.1:3128/model/anthropic",
+    );
+  });
+
   it.each([
+    [[...base, "--preset", "codex"], /--agent or --preset, not both/],
+    [
+      ["--repo", repo, "--task", "x", "--preset", "gpt"],
+      /unknown agent preset/,
+    ],
+    [[...base, "--model", "m"], /--model goes with --preset/],
     [["--task", "x", "--agent", "true"], /--repo is required/],
     [
       ["--repo", root, "--task", "x", "--agent", "true"],

@@ -4,6 +4,7 @@ import { readFile, stat } from "node:fs/promises";
 import path from "node:path";
 import { parseArgs, promisify } from "node:util";
 
+import { agentPreset } from "../../../runner/presets/agent-presets.ts";
 import type { Config } from "../../config/load-config.ts";
 import { AppError } from "../../errors/app-error.ts";
 
@@ -17,7 +18,9 @@ const MiB = 1024 * 1024;
 export interface RunArgs {
   repo: string;
   task: string;
+  /** The shell command run inside the sandbox, and its extra variables. */
   agent: string;
+  agentEnv: Record<string, string>;
   base: string;
   baseSha: string;
   branch: string;
@@ -29,8 +32,8 @@ export interface RunArgs {
   json: boolean;
 }
 
-export const RUN_USAGE = `agent-sandbox run --repo <path> (--task <text> | --task-file <file>) --agent <command>
-    [--base <ref>] [--branch <agent/name>] [--timeout <seconds>] [--memory <MiB>]
+export const RUN_USAGE = `agent-sandbox run --repo <path> (--task <text> | --task-file <file>)
+    (--agent <command> | --preset <claude-code|codex>) [--model <name>] [--base <ref>] [--branch <agent/name>] [--timeout <seconds>] [--memory <MiB>]
     [--cpus <n>] [--allow-host <host[:port]>]... [--runtime <name>] [--json]`;
 
 /**
@@ -52,6 +55,8 @@ export async function parseRunArgs(
         task: { type: "string" },
         "task-file": { type: "string" },
         agent: { type: "string" },
+        preset: { type: "string" },
+        model: { type: "string" },
         base: { type: "string" },
         branch: { type: "string" },
         timeout: { type: "string" },
@@ -97,7 +102,7 @@ export async function parseRunArgs(
   return {
     repo,
     task: await task(values.task, values["task-file"]),
-    agent: required("--agent", values.agent),
+    ...agent(values.agent, values.preset, values.model),
     base,
     baseSha: await resolveBase(repo, base),
     branch: branch(values.branch),
@@ -112,6 +117,30 @@ export async function parseRunArgs(
 
 function usage(problem: string): AppError {
   return new AppError("USAGE", `${problem}\nUsage: ${RUN_USAGE}`);
+}
+
+/** A command of one's own, or a preset's tool talking through the door. */
+function agent(
+  command: string | undefined,
+  preset: string | undefined,
+  model: string | undefined,
+): { agent: string; agentEnv: Record<string, string> } {
+  if (preset === undefined && model !== undefined) {
+    throw usage("--model goes with --preset.");
+  }
+  if (preset !== undefined && preset !== "command" && command !== undefined) {
+    throw usage("Give --agent or --preset, not both.");
+  }
+  if (preset === undefined) required("--agent", command);
+  const launched = agentPreset(preset ?? "command", {
+    ...(command !== undefined && { command }),
+    ...(model !== undefined && { model }),
+  });
+  if (!launched.ok) throw usage(`--preset: ${launched.error}`);
+  return {
+    agent: launched.launch.command,
+    agentEnv: launched.launch.agentEnv,
+  };
 }
 
 function required(flag: string, value: string | undefined): string {

@@ -123,7 +123,7 @@ function runSpec(
     branch: args.branch,
     task: args.task,
     agentCommand: args.agent,
-    agentEnv: {},
+    agentEnv: args.agentEnv,
     limits: {
       timeoutSeconds: args.timeoutSeconds,
       memoryBytes: args.memoryBytes,

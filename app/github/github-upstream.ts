@@ -56,7 +56,7 @@ export function createGitHubUpstream(deps: {
         contents: "read",
       });
       live.add(minted.token);
-      return { url, config: { "http.extraHeader": authHeader(minted.token) } };
+      return { url, config: withToken(minted.token) };
     },
 
     async forward(
@@ -82,7 +82,7 @@ export function createGitHubUpstream(deps: {
             url,
             `${update.newSha}:${update.ref}`,
           ],
-          { config: { "http.extraHeader": authHeader(minted.token) } },
+          { config: withToken(minted.token) },
         );
         log.info({ ref: update.ref, newSha: update.newSha }, "pushed upstream");
         return { ok: true };
@@ -100,6 +100,16 @@ export function createGitHubUpstream(deps: {
       await Promise.all([...live].map(revoke));
     },
   };
+}
+
+/**
+ * Per-call git configuration carrying the token. An empty value first
+ * resets `http.extraHeader` (a list in git), so no header that a
+ * repository's own config might hold is ever sent alongside ours; git reads
+ * the two keys as one because config names ignore case.
+ */
+function withToken(token: string): Record<string, string> {
+  return { "http.extraheader": "", "http.extraHeader": authHeader(token) };
 }
 
 function authHeader(token: string): string {

@@ -158,7 +158,7 @@ describe.skipIf(!docker)("/agent fix end to end", async () => {
   it("reports a failing agent with the failure and a final comment, on the base commit", async () => {
     const full = await repository(
       "failing",
-      "agent:\n  command: echo '@octocat see #1' && exit 3\n",
+      "agent:\n  command: \"echo '@octocat see #1' && exit 3\"\n",
     );
     const mainBefore = await sim.branchSha(full, "main");
     const issue = await ask(full);

@@ -1,4 +1,5 @@
 import { loadConfig } from "../config/load-config.ts";
+import { withEnvFile } from "../config/read-env-file.ts";
 import { isAppError } from "../errors/app-error.ts";
 import { fromRunnerError } from "../errors/from-runner-error.ts";
 import { createLogger } from "../log/logger.ts";
@@ -54,7 +55,7 @@ export async function main(argv: string[]): Promise<number> {
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
   try {
-    const config = loadConfig();
+    const config = loadConfig(withEnvFile(process.env, process.cwd()));
     const log = createLogger(config.log);
     return await command.run(args, {
       config,

@@ -146,9 +146,9 @@ export const catalogue = {
   },
   AGENT_PRESET_UNAVAILABLE: {
     exitCode: FAILURE,
-    summary: "The policy names an agent preset this build cannot run yet.",
+    summary: "The policy's agent settings cannot start an agent.",
     remedy:
-      "Set agent.preset to command and agent.command to the agent's shell command in .github/agent-sandbox.yml.",
+      "In .github/agent-sandbox.yml set agent.preset to claude-code or codex, or to command with agent.command naming the shell command to run.",
   },
   GITHUB_APP_NOT_CONFIGURED: {
     exitCode: USAGE,
@@ -158,7 +158,8 @@ export const catalogue = {
   },
   WORKER_LEASE_LOST: {
     exitCode: FAILURE,
-    summary: "A worker lost its lease on a run; another worker or the sweeper took it over.",
+    summary:
+      "A worker lost its lease on a run; another worker or the sweeper took it over.",
     remedy:
       "Nothing to do for the run; if it happens often, the database or the worker is too slow to renew leases in time.",
   },

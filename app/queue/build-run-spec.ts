@@ -1,19 +1,9 @@
+import { agentPreset } from "../../runner/presets/agent-presets.ts";
 import { expandEgressAllow } from "../../runner/presets/egress-presets.ts";
 import type { RunSpec } from "../../runner/types.ts";
 import { AppError } from "../errors/app-error.ts";
+import { OPEN_FILES, PUSH_LIMITS, TMP_BYTES } from "../runs/fixed-limits.ts";
 import type { GitHubRun } from "./github-run.ts";
-
-const MiB = 1024 * 1024;
-
-// Limits the policy file does not cover; the same values as a command-line
-// run so both kinds of run are held to one standard.
-const OPEN_FILES = 4096;
-const TMP_BYTES = 256 * MiB;
-const PUSH_LIMITS = {
-  maxPackBytes: 100 * MiB,
-  maxCommits: 100,
-  maxFileBytes: 10 * MiB,
-};
 
 export interface SpecSettings {
   pids: number;
@@ -28,13 +18,15 @@ export function buildRunSpec(
   settings: SpecSettings,
 ): RunSpec {
   const policy = run.policy;
-  if (policy.agent.preset !== "command" || !policy.agent.command) {
-    // Known shortcoming: the claude-code and codex presets need the agent
-    // preset definitions from runner/presets, which are not in this build
-    // yet; until they are, only `command` can run.
+  const agent = agentPreset(policy.agent.preset, {
+    ...(policy.agent.command !== undefined && {
+      command: policy.agent.command,
+    }),
+  });
+  if (!agent.ok) {
     throw new AppError(
       "AGENT_PRESET_UNAVAILABLE",
-      `The policy asks for the agent preset "${policy.agent.preset}".`,
+      `The policy's agent settings cannot start a run: ${agent.error}.`,
     );
   }
   const egress = expandEgressAllow(policy.networkAllow);
@@ -44,8 +36,8 @@ export function buildRunSpec(
     baseRef: run.baseSha,
     branch: run.branch,
     task,
-    agentCommand: policy.agent.command,
-    agentEnv: {},
+    agentCommand: agent.launch.command,
+    agentEnv: agent.launch.agentEnv,
     limits: {
       timeoutSeconds: policy.limits.timeoutSeconds,
       memoryBytes: policy.limits.memoryBytes,

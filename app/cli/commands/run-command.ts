@@ -16,14 +16,16 @@ import {
   recordResult,
   cliOwner,
 } from "../../runs/run-records.ts";
+import {
+  ALWAYS_PROTECTED,
+  OPEN_FILES,
+  PUSH_LIMITS,
+  TMP_BYTES,
+} from "../../runs/fixed-limits.ts";
 import { createSandboxHost, sweepLeftovers } from "../../runs/sandbox-host.ts";
 import type { Command } from "../command.ts";
 import { parseRunArgs, RUN_USAGE, type RunArgs } from "./run-args.ts";
 import { formatRunSummary } from "./run-summary.ts";
-
-const MiB = 1024 * 1024;
-const TMP_BYTES = 256 * MiB;
-const OPEN_FILES = 4096;
 
 export const runCommand: Command = {
   name: "run",
@@ -133,12 +135,7 @@ function runSpec(
       workspaceBytes: defaults.workspaceBytes,
       tmpBytes: TMP_BYTES,
     },
-    pushPolicy: {
-      protectedPaths: [".github/workflows/**"],
-      maxPackBytes: 100 * MiB,
-      maxCommits: 100,
-      maxFileBytes: 10 * MiB,
-    },
+    pushPolicy: { protectedPaths: ALWAYS_PROTECTED, ...PUSH_LIMITS },
     egress: { allow },
     ...(args.runtime !== undefined && { runtime: args.runtime }),
   };

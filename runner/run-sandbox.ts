@@ -1,4 +1,4 @@
-import { statfs } from "node:fs/promises";
+import { rm, statfs } from "node:fs/promises";
 import path from "node:path";
 
 import type { Logger } from "pino";
@@ -77,6 +77,7 @@ export async function runSandbox(
   const startedAt = Date.now();
   const deadline = new Date(startedAt + spec.limits.timeoutSeconds * 1000);
   const stop = new StopReasons(context.signal);
+  const doorDir = path.join(host.dataDir, "doors", spec.runId);
   let workspace: Workspace | undefined;
   let door: Door | undefined;
 
@@ -102,7 +103,7 @@ export async function runSandbox(
     );
     await host.credentials.store(credential.stored);
     door = await openDoor({
-      dir: path.join(host.dataDir, "doors", spec.runId),
+      dir: doorDir,
       spec,
       upstream: context.upstream,
       credentials: host.credentials.check,
@@ -155,7 +156,7 @@ export async function runSandbox(
     });
     return result;
   } finally {
-    await cleanUp(spec, host, context, door, workspace);
+    await cleanUp(spec, host, context, { door, doorDir, workspace });
   }
 }
 
@@ -219,9 +220,9 @@ async function cleanUp(
   spec: RunSpec,
   host: SandboxHost,
   context: RunContext,
-  door: Door | undefined,
-  workspace: Workspace | undefined,
+  pieces: { door?: Door; doorDir: string; workspace?: Workspace },
 ): Promise<void> {
+  const { door, doorDir, workspace } = pieces;
   const problems: string[] = [];
   const attempt = async (what: string, work: () => Promise<void>) => {
     try {
@@ -234,6 +235,7 @@ async function cleanUp(
 
   await attempt("credential", () => host.credentials.revoke(spec.runId));
   if (door) await attempt("door", () => door.close());
+  await attempt("door", () => rm(doorDir, { recursive: true, force: true }));
   if (workspace) await attempt("workspace", () => workspace.release());
   await attempt("audit", () =>
     context.audit.record("cleaned_up", { problems }),

@@ -3,6 +3,7 @@ import path from "node:path";
 
 import { ensureRunnerImage } from "../../runner/image/build-image.ts";
 import type { SandboxHost } from "../../runner/run-sandbox.ts";
+import { checkRuntime } from "../../runner/sandbox/check-runtime.ts";
 import { createDockerEngine } from "../../runner/sandbox/docker-engine.ts";
 import { sweepContainers } from "../../runner/sandbox/sweep-containers.ts";
 import { sweepWorkspaces } from "../../runner/workspace/sweep-workspaces.ts";
@@ -25,6 +26,7 @@ export async function createSandboxHost(
     log.info({ progress: line }, "building runner image"),
 ): Promise<SandboxHost> {
   const engine = createDockerEngine(config.docker.socketPath);
+  await checkRuntime(engine, config.runner.runtime);
   const image = await ensureRunnerImage(engine, {
     baseImage: config.runner.baseImage,
     log,

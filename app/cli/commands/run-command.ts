@@ -3,6 +3,7 @@ import path from "node:path";
 
 import { expandEgressAllow } from "../../../runner/presets/egress-presets.ts";
 import { runSandbox, type SandboxHost } from "../../../runner/run-sandbox.ts";
+import { checkRuntime } from "../../../runner/sandbox/check-runtime.ts";
 import type { RunResult, RunSpec } from "../../../runner/types.ts";
 import { createLocalUpstream } from "../../../runner/upstream/local-upstream.ts";
 import { appendEvent } from "../../audit/audit-trail.ts";
@@ -43,6 +44,7 @@ export const runCommand: Command = {
       const host = await createSandboxHost(config, database.db, log, (line) =>
         process.stderr.write(`[runner image] ${line}\n`),
       );
+      await checkRuntime(host.engine, args.runtime);
       await sweepLeftovers(host, database.db, log);
 
       const spec = runSpec(args, config.runner.defaults, egress.rules);

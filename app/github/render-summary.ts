@@ -100,6 +100,9 @@ function summaryText({
     "### Egress",
     ...egressLines(result),
     "",
+    "### Model usage",
+    ...usageLines(result),
+    "",
     "### Files changed",
     ...fileLines(result),
     "",
@@ -139,6 +142,15 @@ function egressLines(result: RunResult | null): string[] {
     result.egress,
     (attempt) =>
       `- ${attempt.allowed ? "allowed" : "denied"} ${inlineCode(attempt.method)} ${inlineCode(`${attempt.host}:${attempt.port}`)}, ${attempt.bytesOut} B out, ${attempt.bytesIn} B in${attempt.reason ? ` (${plainText(attempt.reason, 200)})` : ""}`,
+  );
+}
+
+function usageLines(result: RunResult | null): string[] {
+  if (!result || result.usage.length === 0) return ["No model call."];
+  return listed(
+    result.usage,
+    (usage) =>
+      `- ${inlineCode(usage.provider, 40)}: ${usage.inputTokens} input tokens, ${usage.outputTokens} output tokens`,
   );
 }
 

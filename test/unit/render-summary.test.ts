@@ -132,9 +132,13 @@ describe("renderSummary", () => {
             bytesIn: 20,
           },
         ],
+        usage: [{ provider: "anthropic", inputTokens: 120, outputTokens: 45 }],
       }),
     );
     expect(output.title).toBe("The agent finished");
+    expect(output.summary).toContain(
+      "`anthropic`: 120 input tokens, 45 output tokens",
+    );
     expect(output.summary).toContain(
       "Requested by: @alice (permission: write)",
     );

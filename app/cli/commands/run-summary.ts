@@ -30,6 +30,11 @@ export function formatRunSummary(result: RunResult, auditHead: string): string {
       `  egress     ${attempt.host}:${attempt.port} ${attempt.allowed ? "allowed" : `denied (${attempt.reason})`}`,
     );
   }
+  for (const usage of result.usage) {
+    lines.push(
+      `  model      ${usage.provider}: ${usage.inputTokens} in, ${usage.outputTokens} out tokens`,
+    );
+  }
   lines.push(`  audit head ${auditHead}`);
   if (result.log.trim() !== "") {
     lines.push(

@@ -1,5 +1,5 @@
 import { execFile, spawn } from "node:child_process";
-import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
+import { chmod, chown, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -8,6 +8,8 @@ import { afterAll, describe, expect, it } from "vitest";
 
 const run = promisify(execFile);
 const bin = path.resolve("bin/agent-sandbox.js");
+// The conventional unprivileged user of Debian systems.
+const NOBODY = 65534;
 
 async function cli(args: string[], env: Record<string, string> = {}) {
   try {
@@ -111,4 +113,36 @@ describe("agent-sandbox command line", () => {
       [],
     );
   });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    "runs its embedded Postgres as an ordinary user too",
+    async () => {
+      const home = await mkdtemp(path.join(os.tmpdir(), "cli-user-"));
+      afterAll(() => rm(home, { recursive: true, force: true }));
+      await chmod(home, 0o755);
+      await chown(home, NOBODY, NOBODY);
+
+      const { stdout, stderr } = await run(
+        "setpriv",
+        [
+          `--reuid=${NOBODY}`,
+          `--regid=${NOBODY}`,
+          "--clear-groups",
+          process.execPath,
+          bin,
+          "migrate",
+        ],
+        {
+          env: {
+            PATH: process.env.PATH ?? "",
+            HOME: home,
+            AGENT_SANDBOX_DATA_DIR: path.join(home, "data"),
+          },
+        },
+      );
+
+      expect(stdout + stderr).toMatch(/"msg":"migrations applied"/);
+      expect(await processesMentioning(path.join(home, "data"))).toEqual([]);
+    },
+  );
 });

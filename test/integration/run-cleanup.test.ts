@@ -1,17 +1,18 @@
-import { execFile, execFileSync, spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { CLI_BIN, cliEnv, runCli } from "../support/cli-run.ts";
 import { dockerAvailable } from "../support/docker.ts";
+import { committedRepository } from "../support/scratch-git.ts";
 import { createTestDatabase } from "../support/test-database.ts";
 
 const exec = promisify(execFile);
-const bin = path.resolve("bin/agent-sandbox.js");
 const hasDocker = await dockerAvailable();
 
 // A run's leftovers, as anyone on the host can see them.
@@ -55,30 +56,12 @@ describe.skipIf(!hasDocker)("cleanup of a command-line run", () => {
   beforeAll(async () => {
     const { url } = await createTestDatabase();
     root = await mkdtemp(path.join(os.tmpdir(), "run-cleanup-"));
-    repo = path.join(root, "repo");
     dataDir = path.join(root, "data");
-    execFileSync("git", ["init", "-q", "-b", "main", repo]);
-    await writeFile(path.join(repo, "a.txt"), "a\n");
-    execFileSync("git", ["-C", repo, "add", "."]);
-    execFileSync("git", [
-      "-C",
-      repo,
-      "-c",
-      "user.name=t",
-      "-c",
-      "user.email=t@e",
-      "commit",
-      "-qm",
-      "init",
-    ]);
+    ({ path: repo } = await committedRepository(path.join(root, "repo"), {
+      "a.txt": "a\n",
+    }));
     instance = `cleanup-${randomBytes(4).toString("hex")}`;
-    env = {
-      PATH: process.env.PATH ?? "",
-      DATABASE_URL: url,
-      AGENT_SANDBOX_DATA_DIR: dataDir,
-      AGENT_SANDBOX_INSTANCE: instance,
-      LOG_LEVEL: "warn",
-    };
+    env = cliEnv({ databaseUrl: url, dataDir, instance });
   });
   afterAll(async () => {
     for (const id of await containersOf(instance)) {
@@ -94,7 +77,7 @@ describe.skipIf(!hasDocker)("cleanup of a command-line run", () => {
     const child = spawn(
       process.execPath,
       [
-        bin,
+        CLI_BIN,
         "run",
         "--repo",
         repo,
@@ -147,11 +130,11 @@ describe.skipIf(!hasDocker)("cleanup of a command-line run", () => {
     expect(left).toBeDefined();
     expect(await mountsUnder(path.join(dataDir, "workspaces"))).not.toEqual([]);
 
-    await exec(
-      process.execPath,
-      [bin, "run", "--repo", repo, "--task", "quick", "--agent", "true"],
-      { env },
+    const next = await runCli(
+      ["run", "--repo", repo, "--task", "quick", "--agent", "true"],
+      env,
     );
+    expect(next.code, next.stderr).toBe(0);
 
     expect(await containersOf(instance)).toEqual([]);
     expect(await mountsUnder(path.join(dataDir, "workspaces"))).toEqual([]);

@@ -50,3 +50,19 @@ export async function scratchRepository(
   };
   return { path: dir, git, commit };
 }
+
+export interface CommittedRepository extends ScratchRepository {
+  /** The sha of the one commit on `main`. */
+  head: string;
+}
+
+/** A scratch repository whose `main` holds one commit of `files`. */
+export async function committedRepository(
+  dir: string,
+  files: Record<string, string>,
+  message = "init",
+): Promise<CommittedRepository> {
+  const repository = await scratchRepository(dir);
+  const head = await repository.commit(files, message);
+  return { ...repository, head };
+}

@@ -1,5 +1,4 @@
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 
@@ -7,29 +6,17 @@ import { afterAll, describe, expect, it } from "vitest";
 
 import { parseRunArgs } from "../../app/cli/commands/run-args.ts";
 import { loadConfig } from "../../app/config/load-config.ts";
+import { committedRepository } from "../support/scratch-git.ts";
 
 const config = loadConfig({ MAX_TIMEOUT_SECONDS: "600" });
 const root = mkdtempSync(path.join(os.tmpdir(), "run-args-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const repo = path.join(root, "repo");
-execFileSync("git", ["init", "-q", "-b", "main", repo]);
-writeFileSync(path.join(repo, "a.txt"), "a\n");
-execFileSync("git", ["-C", repo, "add", "."]);
-execFileSync("git", [
-  "-C",
-  repo,
-  "-c",
-  "user.name=t",
-  "-c",
-  "user.email=t@example.com",
-  "commit",
-  "-qm",
+const { path: repo, head } = await committedRepository(
+  path.join(root, "repo"),
+  { "a.txt": "a\n" },
   "first",
-]);
-const head = execFileSync("git", ["-C", repo, "rev-parse", "HEAD"])
-  .toString()
-  .trim();
+);
 
 const base = ["--repo", repo, "--task", "fix it", "--agent", "true"];
 

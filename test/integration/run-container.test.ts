@@ -31,27 +31,21 @@ const hasDocker = await dockerAvailable();
 describe.skipIf(!hasDocker)("runContainer against the real engine", () => {
   let engine: DockerEngine;
   let image: string;
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups: Cleanup[] = [];
 
   beforeAll(async () => {
-    engine = createDockerEngine("/var/run/docker.sock");
-    const built = await ensureRunnerImage(engine, {
-      baseImage: "debian:bookworm-slim",
-      log,
-      onProgress: () => {},
-    });
-    image = built.tag;
+    ({ engine, image } = await engineWithImage());
   });
 
   afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await undo(cleanups);
     // No test may leave a container of ours behind.
     const left = await engine.listContainers(`${INSTANCE_LABEL}=${INSTANCE}`);
     expect(left).toEqual([]);
   });
 
   afterAll(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await undo(cleanups);
   });
 
   async function fixture(options: { refusePushes?: boolean } = {}) {
@@ -224,20 +218,14 @@ const hasRunsc = hasDocker && (await runscUsable());
 describe.skipIf(!hasRunsc)("runContainer under gVisor (runsc)", () => {
   let engine: DockerEngine;
   let image: string;
-  const cleanups: (() => Promise<void>)[] = [];
+  const cleanups: Cleanup[] = [];
 
   beforeAll(async () => {
-    engine = createDockerEngine("/var/run/docker.sock");
-    const built = await ensureRunnerImage(engine, {
-      baseImage: "debian:bookworm-slim",
-      log,
-      onProgress: () => {},
-    });
-    image = built.tag;
+    ({ engine, image } = await engineWithImage());
   });
 
   afterAll(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    await undo(cleanups);
     const left = await engine.listContainers(`${INSTANCE_LABEL}=${INSTANCE}`);
     expect(left).toEqual([]);
   });
@@ -264,6 +252,27 @@ describe.skipIf(!hasRunsc)("runContainer under gVisor (runsc)", () => {
     expect(tree.split("\n")).toContain("gvisor.txt");
   });
 });
+
+/** The engine and the runner image, built once and cached by its tag. */
+async function engineWithImage(): Promise<{
+  engine: DockerEngine;
+  image: string;
+}> {
+  const engine = createDockerEngine("/var/run/docker.sock");
+  const built = await ensureRunnerImage(engine, {
+    baseImage: "debian:bookworm-slim",
+    log,
+    onProgress: () => {},
+  });
+  return { engine, image: built.tag };
+}
+
+type Cleanup = () => Promise<void>;
+
+/** Undoes what the tests set up, last first, and empties the list. */
+async function undo(cleanups: Cleanup[]): Promise<void> {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+}
 
 async function runscUsable(): Promise<boolean> {
   const engine = createDockerEngine("/var/run/docker.sock");

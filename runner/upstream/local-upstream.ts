@@ -2,6 +2,7 @@ import path from "node:path";
 
 import { ZERO_SHA } from "../door/git-command-list.ts";
 import { oneLine, runGit } from "../door/git-process.ts";
+import { findLocalRepository, installPack } from "./local-pack-install.ts";
 import type {
   ForwardResult,
   GitRemote,
@@ -22,8 +23,9 @@ const CONFLICT = /stale info|fetch first|non-fast-forward|already exists/;
 
 /**
  * The upstream of the command-line mode: a git repository on this machine.
- * Accepted pushes are pushed into it with a compare-and-swap on the one ref;
- * nothing else in it changes.
+ * Accepted pushes go into it with a compare-and-swap on the one ref; nothing
+ * else in it changes. The quarantine's pack is installed directly when the
+ * repository allows it, and pushed otherwise.
  */
 export function createLocalUpstream(repository: string): Upstream {
   const target = path.resolve(repository);
@@ -34,6 +36,11 @@ export function createLocalUpstream(repository: string): Upstream {
       quarantineDir: string,
       update: RefUpdate,
     ): Promise<ForwardResult> {
+      const repo = await findLocalRepository(target);
+      const installed =
+        repo && (await installPack(quarantineDir, repo, update));
+      if (installed) return installed;
+
       const expected = update.oldSha === ZERO_SHA ? "" : update.oldSha;
       const result = await runGit(
         [

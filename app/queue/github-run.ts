@@ -2,6 +2,12 @@ import type { EffectivePolicy } from "../policy/merge-policy.ts";
 
 export type SubjectKind = "issue" | "pull_request";
 
+/** The comment or review that asked for the run. */
+export interface TriggerComment {
+  kind: "issue_comment" | "review_comment" | "review";
+  id: number;
+}
+
 /** A run started from GitHub, as the worker and the reporters see it. */
 export interface GitHubRun {
   id: string;
@@ -17,10 +23,7 @@ export interface GitHubRun {
   requesterId: number;
   requesterPermission: string;
   command: string;
-  triggerComment: {
-    kind: "issue_comment" | "review_comment" | "review";
-    id: number;
-  } | null;
+  triggerComment: TriggerComment | null;
   /** The branch the run starts from, and the one its pull request targets. */
   baseBranch: string;
   targetBranch: string;
@@ -65,7 +68,7 @@ export function runFromRow(row: RunRow): GitHubRun {
       commentId === null || commentId === undefined
         ? null
         : {
-            kind: row.trigger_comment_kind as "issue_comment",
+            kind: row.trigger_comment_kind as TriggerComment["kind"],
             id: Number(commentId),
           },
     baseBranch: String(row.base_branch ?? ""),

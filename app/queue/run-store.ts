@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 
 import type { Queryable } from "../db/database.ts";
-import type { EffectivePolicy } from "../policy/merge-policy.ts";
 import {
   runFromRow,
   type GitHubRun,
@@ -9,23 +8,24 @@ import {
   type SubjectKind,
 } from "./github-run.ts";
 
-export interface NewRun {
-  deliveryId: string;
-  installationId: number;
-  repository: string;
-  subjectKind: SubjectKind;
-  subjectNumber: number;
-  requester: string;
-  requesterId: number;
-  requesterPermission: string;
-  command: string;
-  triggerComment: { kind: string; id: number } | null;
-  baseBranch: string;
-  targetBranch: string;
-  branch: string;
-  baseSha: string;
-  policy: EffectivePolicy;
-}
+/** What a webhook delivery knows of a run before it is queued. */
+export type NewRun = Pick<
+  GitHubRun,
+  | "installationId"
+  | "repository"
+  | "subjectKind"
+  | "subjectNumber"
+  | "requester"
+  | "requesterId"
+  | "requesterPermission"
+  | "command"
+  | "triggerComment"
+  | "baseBranch"
+  | "targetBranch"
+  | "branch"
+  | "baseSha"
+  | "policy"
+> & { deliveryId: string };
 
 export interface Subject {
   repository: string;

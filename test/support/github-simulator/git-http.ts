@@ -56,12 +56,21 @@ export async function handleGitRequest(
 
   const pushing = service === "git-receive-pack" && req.method === "POST";
   const before = pushing ? await listBranches(verdict.repo.gitDir) : null;
-  const status = await runBackend(req, res, url, options.root, verdict);
-  if (before) {
-    const after = await listBranches(verdict.repo.gitDir);
-    recordPush(options, verdict, before, after);
-    await syncPullRefs(options.state, verdict.repo);
-  }
+  // What a push moved is recorded before the client sees the end of the
+  // answer, so a test that asserts right after `git push` finds it.
+  const status = await runBackend(
+    req,
+    res,
+    url,
+    options.root,
+    verdict,
+    async () => {
+      if (!before) return;
+      const after = await listBranches(verdict.repo.gitDir);
+      recordPush(options, verdict, before, after);
+      await syncPullRefs(options.state, verdict.repo);
+    },
+  );
   return { status, tokenId: verdict.token?.id ?? null };
 }
 
@@ -146,6 +155,7 @@ async function runBackend(
   url: URL,
   root: string,
   verdict: Extract<GitVerdict, { ok: true }>,
+  beforeEnd: () => Promise<void>,
 ): Promise<number> {
   const relative = path.relative(root, verdict.repo.gitDir);
   const endpoint = url.pathname.replace(/^\/[^/]+\/[^/]+\//, "");
@@ -200,8 +210,16 @@ async function runBackend(
         resolve(500);
         return;
       }
-      res.end();
-      resolve(status);
+      beforeEnd().then(
+        () => {
+          res.end();
+          resolve(status);
+        },
+        (err: unknown) => {
+          res.end();
+          reject(err);
+        },
+      );
     });
   });
 }

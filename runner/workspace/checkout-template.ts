@@ -14,6 +14,7 @@ import type { Logger } from "pino";
 import { withFileLock } from "./file-lock.ts";
 import { git } from "./git.ts";
 import { destroyImage, mountNewImage, unmount } from "./loop-filesystem.ts";
+import { pathExists } from "./path-exists.ts";
 import { runProcess } from "./run-process.ts";
 
 // The container's `agent` user; every file of a workspace belongs to it.
@@ -77,7 +78,7 @@ export async function copyCheckout(
     lock,
     LOCK_TIMEOUT_MS,
     async () => {
-      if (!(await exists(template))) return false;
+      if (!(await pathExists(template))) return false;
       await copyImage(template, options.target);
       return true;
     },
@@ -88,7 +89,7 @@ export async function copyCheckout(
   return withFileLock(lock, LOCK_TIMEOUT_MS, async () => {
     await removeAbandonedBuilds(dir);
     let built = false;
-    if (!(await exists(template))) {
+    if (!(await pathExists(template))) {
       const started = Date.now();
       await buildTemplate(options, template);
       await evictTemplates(dir, template);
@@ -218,14 +219,5 @@ async function evictTemplates(dir: string, keep: string): Promise<void> {
   // Runs own independent copies, so a template can go at any time.
   for (const { file } of dated.slice(TEMPLATES_KEPT - 1)) {
     await rm(file, { force: true });
-  }
-}
-
-async function exists(target: string): Promise<boolean> {
-  try {
-    await stat(target);
-    return true;
-  } catch {
-    return false;
   }
 }

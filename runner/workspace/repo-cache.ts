@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 
 import type { Logger } from "pino";
@@ -9,6 +9,7 @@ import type { GitRemote } from "../types.ts";
 import { cacheName } from "./cache-name.ts";
 import { withFileLock } from "./file-lock.ts";
 import { git, GitError } from "./git.ts";
+import { pathExists } from "./path-exists.ts";
 import { looksLikeSha, refNameProblem, validateBaseRef } from "./ref-names.ts";
 
 // A fetch from a slow upstream can take minutes; waiting longer than this
@@ -78,7 +79,7 @@ export async function updateMirror(
     options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS,
     async () => {
       await removeAbandonedCreations(mirror);
-      if (await exists(mirror)) {
+      if (await pathExists(mirror)) {
         await fetchInto(mirror, options.remote);
         await repairDanglingHead(mirror, options.remote);
         log.debug({ mirror }, "mirror updated");
@@ -94,7 +95,7 @@ export async function updateMirror(
 
 /** Whether the mirror already holds `sha` as a commit. */
 export async function hasCommit(mirror: string, sha: string): Promise<boolean> {
-  if (!(await exists(mirror))) return false;
+  if (!(await pathExists(mirror))) return false;
   return (await revParseCommit(mirror, sha)) !== null;
 }
 
@@ -243,13 +244,4 @@ function wrapFetchError(error: unknown): unknown {
     "Fetching from the upstream repository failed.",
     { cause: error },
   );
-}
-
-async function exists(target: string): Promise<boolean> {
-  try {
-    await stat(target);
-    return true;
-  } catch {
-    return false;
-  }
 }

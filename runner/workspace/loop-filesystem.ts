@@ -3,7 +3,7 @@ import { access, mkdir, open, readFile, rm } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 
 import { AppError } from "../../app/errors/app-error.ts";
-import { isMissingProgram, runProcess } from "./run-process.ts";
+import { isMissingProgram, ProcessError, runProcess } from "./run-process.ts";
 
 // Smaller images leave too little room after ext4's own metadata to hold
 // even a small repository; the configured cap is normally in GiB.
@@ -166,7 +166,22 @@ async function detachLoops(image: string): Promise<void> {
   }
   for (const line of listing.split("\n")) {
     const device = /^(\/dev\/loop\d+):/.exec(line)?.[1];
-    if (device) await runProcess("losetup", ["--detach", device]);
+    if (device) await detach(device);
+  }
+}
+
+/**
+ * A loop device set up by `mount -o loop` clears itself once unmounted, so
+ * it can vanish between the listing and the detach: that is the wanted end.
+ */
+async function detach(device: string): Promise<void> {
+  try {
+    await runProcess("losetup", ["--detach", device]);
+  } catch (error) {
+    const gone =
+      error instanceof ProcessError &&
+      /No such device or address/.test(error.stderr);
+    if (!gone) throw error;
   }
 }
 

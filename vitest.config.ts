@@ -4,7 +4,10 @@ import { defineConfig } from "vitest/config";
 // global setup; each test file gets its own database cloned from a migrated
 // template. Docker-heavy files run two at a time on a two-core machine.
 const slow = {
-  globalSetup: ["test/support/global-postgres.ts"],
+  globalSetup: [
+    "test/support/global-postgres.ts",
+    "test/support/global-runner-image.ts",
+  ],
   testTimeout: 180_000,
   hookTimeout: 900_000,
   maxWorkers: 2,

@@ -9,17 +9,13 @@ import {
 } from "../runner/sandbox/docker-engine.ts";
 import { runContainer } from "../runner/sandbox/run-container.ts";
 import { makeSandboxFixture } from "../test/support/sandbox-fixture.ts";
+import type { BenchResult } from "./index.ts";
+import { median } from "./sample-stats.ts";
 
 // Odd, so the median is a real sample; each round costs about a second.
 const ROUNDS = 5;
 const TARGET_RATIO = 1.5;
 const DOCKER_SOCKET = "/var/run/docker.sock";
-
-export interface BenchResult {
-  name: string;
-  ratio: number;
-  details: Record<string, number | string>;
-}
 
 /**
  * Dispatch overhead: from handing a run to the runner (workspace already
@@ -102,9 +98,4 @@ function plainDockerRun(image: string): Promise<number> {
       else reject(new Error(`docker run exited with ${code}`));
     });
   });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }

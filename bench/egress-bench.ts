@@ -9,6 +9,7 @@ import pino from "pino";
 
 import { createEgressProxy } from "../runner/door/egress-proxy.ts";
 import type { BenchResult } from "./index.ts";
+import { median } from "./sample-stats.ts";
 
 // A 100 MB download through the egress proxy against the same download
 // straight from the same loopback server. The proxy runs in this process
@@ -92,11 +93,6 @@ for await (const line of createInterface({ input: process.stdin })) {
 }
 server.close();
 `;
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
-}
 
 export async function egressBench(): Promise<BenchResult> {
   const dir = await mkdtemp(path.join(tmpdir(), "egress-bench-"));

@@ -25,17 +25,15 @@ import {
   startGitHubSimulator,
   type WebhookEvent,
 } from "../test/support/github-simulator/simulator.ts";
+import type { BenchResult } from "./index.ts";
+import { percentile } from "./sample-stats.ts";
 
 const DELIVERIES = 200;
 const WARMUP = 20;
 const SECRET = "bench-webhook-secret";
 const P99_CEILING_MS = 250;
 
-export async function webhookBench(): Promise<{
-  name: string;
-  ratio: number;
-  details: Record<string, unknown>;
-}> {
+export async function webhookBench(): Promise<BenchResult> {
   const cleanup: (() => Promise<unknown>)[] = [];
   try {
     const quiet = createLogger(
@@ -182,12 +180,10 @@ async function bareHandler(): Promise<{ url: string; close(): Promise<void> }> {
 }
 
 function stats(samples: number[]): { p50: number; p99: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    round(
-      sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!,
-    );
-  return { p50: at(0.5), p99: at(0.99) };
+  return {
+    p50: round(percentile(samples, 0.5)),
+    p99: round(percentile(samples, 0.99)),
+  };
 }
 
 function round(value: number): number {

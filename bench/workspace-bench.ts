@@ -13,6 +13,8 @@ import {
 } from "../runner/workspace/loop-filesystem.ts";
 import { prepareWorkspace } from "../runner/workspace/prepare-workspace.ts";
 import type { Limits } from "../runner/types.ts";
+import type { BenchResult } from "./index.ts";
+import { median } from "./sample-stats.ts";
 
 // The repository shape the issue asks for: about 20,000 files and a few
 // hundred commits, generated once and kept between bench runs.
@@ -31,12 +33,6 @@ const DISK_CLONE_ROUNDS = 3;
 
 const WORKSPACE_BYTES = 2 * 1024 * 1024 * 1024;
 const TARGET_RATIO = 0.2;
-
-export interface BenchResult {
-  name: string;
-  ratio: number;
-  details: Record<string, number | string>;
-}
 
 /**
  * Workspace preparation with a warm cache (mirror and checkout template
@@ -224,11 +220,6 @@ function fileBody(index: number, commit: number): string {
     lines.push(`export const value${line} = ${value}; // ${value * index}`);
   }
   return `${lines.join("\n")}\n`;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
 }
 
 function round1(value: number): number {

@@ -39,6 +39,7 @@ export interface PullRequestSeed {
   files?: Record<string, string>;
 }
 
+/** A comment by `user` on issue or pull request `number`. */
 export interface IssueCommentSeed {
   repository: string;
   number: number;
@@ -46,22 +47,14 @@ export interface IssueCommentSeed {
   body: string;
 }
 
-export interface ReviewCommentSeed {
-  repository: string;
-  number: number;
-  user: string;
-  body: string;
+export interface ReviewCommentSeed extends IssueCommentSeed {
   path: string;
   line: number;
   diffHunk?: string;
   inReplyToId?: number;
 }
 
-export interface ReviewSeed {
-  repository: string;
-  number: number;
-  user: string;
-  body: string;
+export interface ReviewSeed extends IssueCommentSeed {
   state?: SimReview["state"];
 }
 
@@ -75,6 +68,21 @@ function pullOf(
   if (!found)
     throw new Error(`simulator: no pull request ${fullName}#${number}`);
   return found;
+}
+
+/**
+ * The pull request a seed speaks on, with its author recorded and the sha
+ * its head branch points at now (what GitHub stamps on reviews).
+ */
+async function onPull(
+  state: SimulatorState,
+  seed: IssueCommentSeed,
+): Promise<{ pull: SimPull; headSha: string }> {
+  const pull = pullOf(state, seed.repository, seed.number);
+  const headRepo = state.repositoryById(pull.pull.headRepositoryId);
+  state.user(seed.user);
+  const headSha = await resolveBranch(headRepo.gitDir, pull.pull.headRef);
+  return { pull, headSha: headSha ?? "" };
 }
 
 export function addIssue(state: SimulatorState, seed: IssueSeed): SimIssue {
@@ -161,9 +169,7 @@ export async function addReviewComment(
   state: SimulatorState,
   seed: ReviewCommentSeed,
 ): Promise<SimReviewComment> {
-  const pull = pullOf(state, seed.repository, seed.number);
-  const headRepo = state.repositoryById(pull.pull.headRepositoryId);
-  state.user(seed.user);
+  const { pull, headSha } = await onPull(state, seed);
   const now = timestamp();
   const comment: SimReviewComment = {
     id: state.nextId("review_comment"),
@@ -176,7 +182,7 @@ export async function addReviewComment(
     line: seed.line,
     side: "RIGHT",
     diffHunk: seed.diffHunk ?? `@@ -1,1 +1,1 @@\n+${seed.path}`,
-    commitId: (await resolveBranch(headRepo.gitDir, pull.pull.headRef)) ?? "",
+    commitId: headSha,
     inReplyToId: seed.inReplyToId ?? null,
     createdAt: now,
     updatedAt: now,
@@ -189,9 +195,7 @@ export async function addReview(
   state: SimulatorState,
   seed: ReviewSeed,
 ): Promise<SimReview> {
-  const pull = pullOf(state, seed.repository, seed.number);
-  const headRepo = state.repositoryById(pull.pull.headRepositoryId);
-  state.user(seed.user);
+  const { pull, headSha } = await onPull(state, seed);
   const review: SimReview = {
     id: state.nextId("review"),
     repositoryId: pull.repositoryId,
@@ -199,7 +203,7 @@ export async function addReview(
     user: seed.user,
     body: seed.body,
     state: seed.state ?? "commented",
-    commitId: (await resolveBranch(headRepo.gitDir, pull.pull.headRef)) ?? "",
+    commitId: headSha,
     submittedAt: timestamp(),
   };
   state.reviews.push(review);

@@ -56,25 +56,22 @@ export async function isAncestor(
   return null;
 }
 
-/** The new commits, newest first, at most `limit + 1` of them so a caller
- * can tell "at the limit" from "over it" without listing everything. */
-export async function listCommits(
-  range: PushedRange,
-  limit: number,
-): Promise<string[]> {
-  const result = await runGit(
-    ["rev-list", `--max-count=${limit + 1}`, ...rangeArgs(range)],
-    { gitDir: range.gitDir },
-  );
-  if (result.code !== 0) throw gitFailure("rev-list", result.stderr);
-  return result.stdout.toString("ascii").split("\n").filter(Boolean);
+export interface RangeListing {
+  /** The new commits, newest first, at most `limit + 1` of them so a
+   * caller can tell "at the limit" from "over it". */
+  commits: string[];
+  changes: FileChange[];
 }
 
 /**
- * Every file each new commit changes against its first parent (a merge is
- * judged by what it brings onto the branch, whichever side it came from).
+ * The new commits and every file each of them changes against its first
+ * parent (a merge is judged by what it brings onto the branch, whichever
+ * side it came from), from one walk of the range.
  */
-export async function listChanges(range: PushedRange): Promise<FileChange[]> {
+export async function listRange(
+  range: PushedRange,
+  limit: number,
+): Promise<RangeListing> {
   const result = await runGit(
     [
       "log",
@@ -89,12 +86,14 @@ export async function listChanges(range: PushedRange): Promise<FileChange[]> {
     { gitDir: range.gitDir, maxStdout: MAX_LISTING_BYTES },
   );
   if (result.code !== 0) throw gitFailure("log", result.stderr);
-  return parseRawLog(result.stdout);
+  const listing = parseRawLog(result.stdout);
+  return { ...listing, commits: listing.commits.slice(0, limit + 1) };
 }
 
 /** Parses `git log -z --raw --format=%H`: a path always follows its raw
  * entry, so no file name can pass for a commit or an entry. */
-export function parseRawLog(output: Buffer): FileChange[] {
+export function parseRawLog(output: Buffer): RangeListing {
+  const commits: string[] = [];
   const changes: FileChange[] = [];
   const tokens = output.toString("utf8").split("\0");
   let commit = "";
@@ -111,9 +110,12 @@ export function parseRawLog(output: Buffer): FileChange[] {
       });
       continue;
     }
-    if (SHA.test(token)) commit = token;
+    if (SHA.test(token)) {
+      commit = token;
+      commits.push(token);
+    }
   }
-  return changes;
+  return { commits, changes };
 }
 
 /** Sizes in bytes of the given blobs, read in one batch. */

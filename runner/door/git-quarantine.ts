@@ -56,10 +56,20 @@ export async function createQuarantineArea(
   };
 }
 
+// What `git init --bare` leaves behind, less its template, written directly:
+// a push should not wait for a git process to lay out three directories.
+const BARE_CONFIG = "[core]\n\trepositoryformatversion = 0\n\tbare = true\n";
+
 async function initBare(dir: string, alternates: string[]): Promise<void> {
-  // An empty template: no sample hooks, no description, nothing but a repo.
-  await gitText(["init", "--bare", "--quiet", "--template=", dir]);
-  await mkdir(path.join(dir, "objects", "info"), { recursive: true });
+  await mkdir(dir);
+  await Promise.all([
+    mkdir(path.join(dir, "objects", "info"), { recursive: true }),
+    mkdir(path.join(dir, "objects", "pack"), { recursive: true }),
+    mkdir(path.join(dir, "refs", "heads"), { recursive: true }),
+    mkdir(path.join(dir, "refs", "tags"), { recursive: true }),
+    writeFile(path.join(dir, "HEAD"), "ref: refs/heads/main\n"),
+    writeFile(path.join(dir, "config"), BARE_CONFIG),
+  ]);
   await writeFile(
     path.join(dir, "objects", "info", "alternates"),
     alternates.map((alt) => `${alt}\n`).join(""),

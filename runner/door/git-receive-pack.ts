@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 
 import type { AuditSink, PushRecord, RunSpec, Upstream } from "../types.ts";
 import { parseCommandList, type RefCommand } from "./git-command-list.ts";
-import { listChanges, listCommits, type PushedRange } from "./git-inspect.ts";
+import { listRange, type PushedRange } from "./git-inspect.ts";
 import { oneLine, spawnGit } from "./git-process.ts";
 import type { PushQuarantine, QuarantineArea } from "./git-quarantine.ts";
 import { encodeReport, RECEIVE_RESULT_TYPE } from "./git-report.ts";
@@ -129,28 +129,23 @@ async function judge(
     }
 
     const range: PushedRange = { gitDir: quarantine.dir, ...command };
-    // Listed alongside the tip check to save a round of process starts;
-    // their failure only matters when the tip is a commit.
-    const [tip, commits, changes] = await Promise.all([
+    // Every check starts at once, alongside the tip check, to save rounds
+    // of process starts; their failure only matters when the tip is a
+    // commit.
+    const listing = listRange(range, ctx.spec.pushPolicy.maxCommits);
+    const [tip, checked] = await Promise.all([
       verifyTip(range),
-      settle(listCommits(range, ctx.spec.pushPolicy.maxCommits)),
-      settle(listChanges(range)),
+      settle(verifyObjects({ range, policy: ctx.spec.pushPolicy, listing })),
     ]);
     if (tip.length > 0) return blank(command, tip);
-    if (commits instanceof Error) throw commits;
-    if (changes instanceof Error) throw changes;
-    const violations = await verifyObjects({
-      range,
-      policy: ctx.spec.pushPolicy,
-      commits,
-      changes,
-    });
+    if (checked instanceof Error) throw checked;
+    const { commits, changes } = await listing;
     const verdict: Verdict = {
-      ...blank(command, violations),
+      ...blank(command, checked),
       commits: commits.length,
       files: [...new Set(changes.map((c) => c.path))],
     };
-    if (violations.length > 0) return verdict;
+    if (checked.length > 0) return verdict;
 
     const forwarded = await forward(ctx, quarantine, command);
     if (forwarded === null) {

@@ -9,6 +9,7 @@ import {
   objectType,
   type FileChange,
   type PushedRange,
+  type RangeListing,
 } from "./git-inspect.ts";
 import { CREDENTIAL_PATTERN } from "./run-credential.ts";
 
@@ -109,9 +110,9 @@ export function verifyCommands(ctx: CommandContext): Violation[] {
 export interface ObjectContext {
   range: PushedRange;
   policy: PushPolicy;
-  /** New commits, at most `policy.maxCommits + 1`. */
-  commits: string[];
-  changes: FileChange[];
+  /** The range's commits (at most `policy.maxCommits + 1`) and changes;
+   * a promise, so checks that do not need it start without waiting. */
+  listing: Promise<RangeListing>;
 }
 
 interface ObjectCheck {
@@ -140,14 +141,15 @@ export const objectChecks: ObjectCheck[] = [
   },
   {
     name: "commit-limit",
-    check: async ({ commits, policy }) =>
-      commits.length > policy.maxCommits
+    check: async ({ listing, policy }) =>
+      (await listing).commits.length > policy.maxCommits
         ? `the push adds more than ${policy.maxCommits} commits (pushPolicy.maxCommits)`
         : null,
   },
   {
     name: "protected-paths",
-    check: async ({ changes, policy }) => {
+    check: async ({ listing, policy }) => {
+      const { changes } = await listing;
       const touched = protectedTouches(changes, policy.protectedPaths);
       if (touched.length === 0) return null;
       const first = touched[0] as FileChange;
@@ -157,7 +159,8 @@ export const objectChecks: ObjectCheck[] = [
   },
   {
     name: "file-size",
-    async check({ range, changes, policy }) {
+    async check({ range, listing, policy }) {
+      const { changes } = await listing;
       const blobs = [...new Set(changes.map((c) => c.blob))].filter(
         (b) => b !== ZERO_SHA,
       );

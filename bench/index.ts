@@ -71,11 +71,11 @@ for (const bench of benches) {
   if (!ok) missed += 1;
   process.stdout.write(
     `${JSON.stringify({
+      ...result.details,
       bench: bench.name,
       ratio: Number(result.ratio.toFixed(3)),
       target: bench.target,
       met: ok,
-      ...result.details,
     })}\n`,
   );
 }

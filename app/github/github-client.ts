@@ -16,13 +16,17 @@ export interface GitHubUser {
   type: string;
 }
 
-export interface IssueInfo {
+/** What issues and pull requests both have. */
+export interface ThreadInfo {
   number: number;
   title: string;
   body: string;
   user: GitHubUser;
-  isPullRequest: boolean;
   htmlUrl: string;
+}
+
+export interface IssueInfo extends ThreadInfo {
+  isPullRequest: boolean;
 }
 
 export interface IssueComment {
@@ -32,12 +36,7 @@ export interface IssueComment {
   createdAt: string;
 }
 
-export interface PullRequestInfo {
-  number: number;
-  title: string;
-  body: string;
-  user: GitHubUser;
-  htmlUrl: string;
+export interface PullRequestInfo extends ThreadInfo {
   draft: boolean;
   head: { ref: string; sha: string; repoFullName: string };
   base: { ref: string; sha: string; repoFullName: string };

@@ -7,6 +7,7 @@ import type {
   InstallationClient,
   RepoPermission,
   RepoRef,
+  ThreadInfo,
   TokenPermissions,
 } from "./github-client.ts";
 
@@ -162,12 +163,8 @@ function installationClient(octokit: Octokit): InstallationClient {
         { owner, repo, issue_number: issue },
       );
       return {
-        number: data.number,
-        title: data.title,
-        body: data.body ?? "",
-        user: toUser(data.user),
+        ...toThread(data),
         isPullRequest: data.pull_request !== undefined,
-        htmlUrl: data.html_url,
       };
     },
 
@@ -190,11 +187,7 @@ function installationClient(octokit: Octokit): InstallationClient {
         { owner, repo, pull_number: pull },
       );
       return {
-        number: data.number,
-        title: data.title,
-        body: data.body ?? "",
-        user: toUser(data.user),
-        htmlUrl: data.html_url,
+        ...toThread(data),
         draft: data.draft ?? false,
         head: {
           ref: data.head.ref,
@@ -318,6 +311,22 @@ function checkFields(check: CheckRunUpdate) {
     ...(check.detailsUrl && { details_url: check.detailsUrl }),
     ...(check.startedAt && { started_at: check.startedAt }),
     ...(check.completedAt && { completed_at: check.completedAt }),
+  };
+}
+
+function toThread(data: {
+  number: number;
+  title: string;
+  body?: string | null;
+  user: Parameters<typeof toUser>[0];
+  html_url: string;
+}): ThreadInfo {
+  return {
+    number: data.number,
+    title: data.title,
+    body: data.body ?? "",
+    user: toUser(data.user),
+    htmlUrl: data.html_url,
   };
 }
 

@@ -28,6 +28,9 @@ function pull(overrides: {
   };
 }
 
+const onIssue = (github: ReturnType<typeof fakeInstallation>) =>
+  resolveTarget(github, ref, { kind: "issue", number: 3 }, "main", false, BOT);
+
 const onPull = (p: PullRequestInfo, allowForks = false) =>
   resolveTarget(
     fakeInstallation({ pull: p }),
@@ -41,16 +44,7 @@ const onPull = (p: PullRequestInfo, allowForks = false) =>
 describe("resolveTarget", () => {
   it("starts an issue's run from the default branch on agent/issue-<n>", async () => {
     const github = fakeInstallation({ branches: { main: "m".repeat(40) } });
-    expect(
-      await resolveTarget(
-        github,
-        ref,
-        { kind: "issue", number: 3 },
-        "main",
-        false,
-        BOT,
-      ),
-    ).toEqual({
+    expect(await onIssue(github)).toEqual({
       ok: true,
       target: {
         baseBranch: "main",
@@ -111,15 +105,9 @@ describe("resolveTarget", () => {
 
   it("refuses when the default branch does not exist", async () => {
     const github = fakeInstallation({});
-    expect(
-      await resolveTarget(
-        github,
-        ref,
-        { kind: "issue", number: 3 },
-        "main",
-        false,
-        BOT,
-      ),
-    ).toEqual({ ok: false, refusal: "missing_base" });
+    expect(await onIssue(github)).toEqual({
+      ok: false,
+      refusal: "missing_base",
+    });
   });
 });

@@ -42,6 +42,12 @@ export interface ReceiveContext {
   serialize<T>(work: () => Promise<T>): Promise<T>;
 }
 
+interface Judged {
+  verdict: Verdict;
+  /** Moves an accepted push's objects into the run's store. */
+  keep?: () => Promise<void>;
+}
+
 interface Verdict {
   command: RefCommand;
   violations: Violation[];
@@ -76,15 +82,24 @@ export async function handleReceivePack(
     const sideBand = list.capabilities.includes("side-band-64k");
     await ctx.audit.record("push_received", { ...command, agent: list.agent });
 
+    const respond = async ({ verdict, keep }: Judged) => {
+      recorded = true;
+      try {
+        await finish(verdict, ctx);
+        answer(res, verdict, sideBand);
+      } finally {
+        // After the answer: the push is upstream already, and the run's
+        // next push waits for this (serialize) before it is judged.
+        await keep?.();
+      }
+    };
     const early = verifyCommands({ list, branch: ctx.spec.branch });
-    const verdict: Verdict =
-      early.length > 0
-        ? blank(command, early)
-        : await ctx.serialize(() => judge(body, section.rest, command!, ctx));
-
-    recorded = true;
-    await finish(verdict, ctx);
-    answer(res, verdict, sideBand);
+    const pushed = command;
+    await (early.length > 0
+      ? respond({ verdict: blank(pushed, early) })
+      : ctx.serialize(async () =>
+          respond(await judge(body, section.rest, pushed, ctx)),
+        ));
   } catch (err) {
     const protocol = err instanceof ProtocolError;
     if (!protocol) ctx.log.error({ err }, "push handling failed");
@@ -116,16 +131,20 @@ async function judge(
   rest: Buffer,
   command: RefCommand,
   ctx: ReceiveContext,
-): Promise<Verdict> {
+): Promise<Judged> {
   const quarantine = await ctx.quarantine.open();
-  let keep = false;
+  let kept = false;
   try {
     const limit = ctx.spec.pushPolicy.maxPackBytes;
     const unpack = await storePack(body, rest, quarantine, limit);
     if (unpack !== "ok") {
       const violations =
         unpack === "too-large" ? [packSizeViolation(limit)] : [];
-      return { ...blank(command, violations), unpack: unpackText(unpack) };
+      const verdict = {
+        ...blank(command, violations),
+        unpack: unpackText(unpack),
+      };
+      return { verdict };
     }
 
     const range: PushedRange = { gitDir: quarantine.dir, ...command };
@@ -137,7 +156,7 @@ async function judge(
       verifyTip(range),
       settle(verifyObjects({ range, policy: ctx.spec.pushPolicy, listing })),
     ]);
-    if (tip.length > 0) return blank(command, tip);
+    if (tip.length > 0) return { verdict: blank(command, tip) };
     if (checked instanceof Error) throw checked;
     const { commits, changes } = await listing;
     const verdict: Verdict = {
@@ -145,17 +164,19 @@ async function judge(
       commits: commits.length,
       files: [...new Set(changes.map((c) => c.path))],
     };
-    if (checked.length > 0) return verdict;
+    if (checked.length > 0) return { verdict };
 
     const forwarded = await forward(ctx, quarantine, command);
     if (forwarded === null) {
-      await quarantine.accept(command.ref, command.newSha);
-      keep = true;
-      return verdict;
+      kept = true;
+      return {
+        verdict,
+        keep: () => quarantine.accept(command.ref, command.newSha),
+      };
     }
-    return { ...verdict, conflict: forwarded };
+    return { verdict: { ...verdict, conflict: forwarded } };
   } finally {
-    if (!keep) await quarantine.discard();
+    if (!kept) await quarantine.discard();
   }
 }
 

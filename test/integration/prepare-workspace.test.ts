@@ -20,12 +20,12 @@ import { promisify } from "node:util";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { isAppError } from "../../app/errors/app-error.ts";
 import { isMountPoint } from "../../runner/workspace/loop-filesystem.ts";
 import {
   prepareWorkspace,
   type Workspace,
 } from "../../runner/workspace/prepare-workspace.ts";
+import { settledCode } from "../support/error-code.ts";
 import {
   scratchRepository,
   type ScratchRepository,
@@ -93,15 +93,6 @@ describe.skipIf(!usable)("prepareWorkspace", () => {
     });
     workspaces.push(workspace);
     return workspace;
-  }
-
-  async function errorCode(promise: Promise<unknown>): Promise<string> {
-    try {
-      await promise;
-      return "no error";
-    } catch (error) {
-      return isAppError(error) ? error.code : String(error);
-    }
   }
 
   /** Reads a workspace with git as the agent could (not the host's code),
@@ -229,7 +220,7 @@ describe.skipIf(!usable)("prepareWorkspace", () => {
   });
 
   it("refuses an unknown base with BASE_REF_NOT_FOUND and leaves nothing behind", async () => {
-    const code = await errorCode(prepare({ baseRef: "no-such-branch" }));
+    const code = await settledCode(prepare({ baseRef: "no-such-branch" }));
 
     expect(code).toBe("BASE_REF_NOT_FOUND");
     const left = await readdir(path.join(dataDir, "workspaces"));
@@ -241,14 +232,14 @@ describe.skipIf(!usable)("prepareWorkspace", () => {
   it("refuses a branch outside agent/ before fetching anything", async () => {
     const before = fetches;
 
-    const code = await errorCode(prepare({ branch: "main" }));
+    const code = await settledCode(prepare({ branch: "main" }));
 
     expect(code).toBe("BRANCH_NAME_INVALID");
     expect(fetches).toBe(before);
   });
 
   it("refuses a cap too small to hold a file system", async () => {
-    expect(await errorCode(prepare({ bytes: 1024 }))).toBe(
+    expect(await settledCode(prepare({ bytes: 1024 }))).toBe(
       "WORKSPACE_PREPARE_FAILED",
     );
   });
@@ -256,7 +247,7 @@ describe.skipIf(!usable)("prepareWorkspace", () => {
   it("refuses to prepare one run twice and leaves the first workspace alone", async () => {
     const first = await prepare({ runId: "run-once" });
 
-    const code = await errorCode(prepare({ runId: "run-once" }));
+    const code = await settledCode(prepare({ runId: "run-once" }));
 
     expect(code).toBe("WORKSPACE_PREPARE_FAILED");
     expect(await isMountPoint(first.dir)).toBe(true);

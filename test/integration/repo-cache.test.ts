@@ -16,13 +16,13 @@ import { promisify } from "node:util";
 import pino from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { isAppError } from "../../app/errors/app-error.ts";
 import {
   mirrorPath,
   resolveCommit,
   updateMirror,
 } from "../../runner/workspace/repo-cache.ts";
 import type { GitRemote } from "../../runner/types.ts";
+import { settledCode } from "../support/error-code.ts";
 import {
   scratchRepository,
   type ScratchRepository,
@@ -54,15 +54,6 @@ async function freshDataDir(): Promise<string> {
 
 async function mirrorGit(mirror: string, ...args: string[]): Promise<string> {
   return (await run("git", ["-C", mirror, ...args])).stdout.trim();
-}
-
-async function errorCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "no error";
-  } catch (error) {
-    return isAppError(error) ? error.code : String(error);
-  }
 }
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -133,7 +124,7 @@ describe("updateMirror", () => {
     await upstream.git("branch", "-D", "short-lived");
     await updateMirror(options);
 
-    expect(await errorCode(resolveCommit(mirror, "short-lived"))).toBe(
+    expect(await settledCode(resolveCommit(mirror, "short-lived"))).toBe(
       "BASE_REF_NOT_FOUND",
     );
   });
@@ -238,7 +229,7 @@ describe("updateMirror", () => {
     const dataDir = await freshDataDir();
     const missing = { url: path.join(scratch, "nowhere"), config: {} };
 
-    const code = await errorCode(
+    const code = await settledCode(
       updateMirror({ dataDir, repository: "octo/gone", remote: missing, log }),
     );
 
@@ -279,23 +270,23 @@ describe("resolveCommit", () => {
     "refs/heads/nope",
     "0123456789abcdef0123456789abcdef01234567",
   ])("refuses %s with BASE_REF_NOT_FOUND", async (ref) => {
-    expect(await errorCode(resolveCommit(mirror, ref))).toBe(
+    expect(await settledCode(resolveCommit(mirror, ref))).toBe(
       "BASE_REF_NOT_FOUND",
     );
   });
 
   it("refuses a tree sha, which is not a commit", async () => {
     const tree = await mirrorGit(mirror, "rev-parse", "main^{tree}");
-    expect(await errorCode(resolveCommit(mirror, tree))).toBe(
+    expect(await settledCode(resolveCommit(mirror, tree))).toBe(
       "BASE_REF_NOT_FOUND",
     );
   });
 
   it("refuses option-like and malformed refs with BASE_REF_INVALID", async () => {
-    expect(await errorCode(resolveCommit(mirror, "--all"))).toBe(
+    expect(await settledCode(resolveCommit(mirror, "--all"))).toBe(
       "BASE_REF_INVALID",
     );
-    expect(await errorCode(resolveCommit(mirror, "main~1"))).toBe(
+    expect(await settledCode(resolveCommit(mirror, "main~1"))).toBe(
       "BASE_REF_INVALID",
     );
   });

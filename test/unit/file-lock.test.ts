@@ -7,8 +7,8 @@ import { fileURLToPath } from "node:url";
 
 import { afterEach, describe, expect, it } from "vitest";
 
-import { isAppError } from "../../app/errors/app-error.ts";
 import { withFileLock } from "../../runner/workspace/file-lock.ts";
+import { settledCode } from "../support/error-code.ts";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 const lockModule = path.join(repoRoot, "runner/workspace/file-lock.ts");
@@ -24,14 +24,8 @@ async function scratch(): Promise<string> {
   return dir;
 }
 
-async function lockCode(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "acquired";
-  } catch (error) {
-    return isAppError(error) ? error.code : String(error);
-  }
-}
+const lockCode = (promise: Promise<unknown>) =>
+  settledCode(promise, "acquired");
 
 describe("withFileLock", () => {
   it("runs exclusive holders one after the other", async () => {

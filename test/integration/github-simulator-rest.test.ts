@@ -150,16 +150,11 @@ describe("repository contents and refs", () => {
 
 describe("issue comments and reactions", () => {
   it("creates, lists and edits the App's own comments", async () => {
-    const issue = sim.addIssue({
+    const { issue, comment: theirs } = sim.addCommentedIssue({
       repository: "acme/widgets",
       title: "Bug",
       user: "alice",
-    });
-    const theirs = sim.addIssueComment({
-      repository: "acme/widgets",
-      number: issue.number,
-      user: "alice",
-      body: "/agent fix",
+      comment: "/agent fix",
     });
     const route = `/repos/acme/widgets/issues/${issue.number}/comments`;
     const created = await call("POST", route, { body: "Queued." });
@@ -192,16 +187,11 @@ describe("issue comments and reactions", () => {
   });
 
   it("adds a reaction once and names a repeat as the existing one", async () => {
-    const issue = sim.addIssue({
+    const { comment } = sim.addCommentedIssue({
       repository: "acme/widgets",
       title: "Eyes",
       user: "alice",
-    });
-    const comment = sim.addIssueComment({
-      repository: "acme/widgets",
-      number: issue.number,
-      user: "alice",
-      body: "/agent fix",
+      comment: "/agent fix",
     });
     const route = `/repos/acme/widgets/issues/comments/${comment.id}/reactions`;
     expect((await call("POST", route, { content: "eyes" })).status).toBe(201);

@@ -236,16 +236,11 @@ describe("webhooks", () => {
   }
 
   it("signs deliveries so @octokit/webhooks-methods verifies them", async () => {
-    const issue = sim.addIssue({
+    const { issue, comment } = sim.addCommentedIssue({
       repository: "acme/widgets",
       title: "Broken",
       user: "alice",
-    });
-    const comment = sim.addIssueComment({
-      repository: "acme/widgets",
-      number: issue.number,
-      user: "alice",
-      body: "/agent fix",
+      comment: "/agent fix",
     });
     const { event, payload } = await sim.events.issueComment({ comment });
     const [got] = await capture((url) =>

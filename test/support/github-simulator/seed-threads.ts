@@ -47,6 +47,11 @@ export interface IssueCommentSeed {
   body: string;
 }
 
+/** An issue with its author's first comment, as a request usually starts. */
+export interface CommentedIssueSeed extends IssueSeed {
+  comment: string;
+}
+
 export interface ReviewCommentSeed extends IssueCommentSeed {
   path: string;
   line: number;
@@ -208,4 +213,18 @@ export async function addReview(
   };
   state.reviews.push(review);
   return review;
+}
+
+export function addCommentedIssue(
+  state: SimulatorState,
+  seed: CommentedIssueSeed,
+): { issue: SimIssue; comment: SimIssueComment } {
+  const issue = addIssue(state, seed);
+  const comment = addIssueComment(state, {
+    repository: seed.repository,
+    number: issue.number,
+    user: seed.user,
+    body: seed.comment,
+  });
+  return { issue, comment };
 }

@@ -30,11 +30,13 @@ import { syncPullRefs } from "./pull-refs.ts";
 import type { SimulatorUrls } from "./router.ts";
 import { protectBranch, seedRepository, type RepositorySeed } from "./seed.ts";
 import {
+  addCommentedIssue,
   addIssue,
   addIssueComment,
   addPullRequest,
   addReview,
   addReviewComment,
+  type CommentedIssueSeed,
   type IssueCommentSeed,
   type IssueSeed,
   type PullRequestSeed,
@@ -112,6 +114,10 @@ export interface GitHubSimulator {
   addIssue(seed: IssueSeed): SimIssue;
   addPullRequest(seed: PullRequestSeed): Promise<SimPull>;
   addIssueComment(seed: IssueCommentSeed): SimIssueComment;
+  addCommentedIssue(seed: CommentedIssueSeed): {
+    issue: SimIssue;
+    comment: SimIssueComment;
+  };
   addReviewComment(seed: ReviewCommentSeed): Promise<SimReviewComment>;
   addReview(seed: ReviewSeed): Promise<SimReview>;
   /** Commits one file (null deletes it); returns the new commit. */
@@ -203,6 +209,7 @@ export async function startGitHubSimulator(
     addIssue: (seed) => addIssue(state, seed),
     addPullRequest: (seed) => addPullRequest(state, seed),
     addIssueComment: (seed) => addIssueComment(state, seed),
+    addCommentedIssue: (seed) => addCommentedIssue(state, seed),
     addReviewComment: (seed) => addReviewComment(state, seed),
     addReview: (seed) => addReview(state, seed),
 
@@ -253,6 +260,7 @@ export type { WebhookDelivery, WebhookResponse } from "./webhooks.ts";
 export type { WebhookEvent, EventBuilders } from "./webhook-payloads.ts";
 export type { RepositorySeed } from "./seed.ts";
 export type {
+  CommentedIssueSeed,
   IssueCommentSeed,
   IssueSeed,
   PullRequestSeed,

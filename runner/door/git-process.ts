@@ -1,18 +1,6 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 
-// Every git the door runs works on host-owned repositories only, with an
-// environment built from scratch: no system or user config (no credential
-// helpers, filters or aliases of the host), no hooks, no replace refs (they
-// would let a repository show a different history than it holds), no
-// automatic gc, no prompts.
-const ALWAYS: Record<string, string> = {
-  "core.hooksPath": "/dev/null",
-  "gc.auto": "0",
-  "core.fsmonitor": "false",
-  "uploadpack.allowAnySHA1InWant": "false",
-};
-
-const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+import { gitEnvironment } from "../git-environment.ts";
 
 // Enough of stderr to explain a failure, no more: a hostile pack can make
 // git print a great deal.
@@ -29,28 +17,6 @@ export interface GitCall {
   /** Extra environment such as `GIT_PROTOCOL`. */
   env?: Record<string, string>;
   timeoutMs?: number;
-}
-
-export function gitEnvironment(call: GitCall = {}): NodeJS.ProcessEnv {
-  const config = { ...ALWAYS, ...call.config };
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? DEFAULT_PATH,
-    HOME: "/nonexistent",
-    LANG: "C",
-    LC_ALL: "C",
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_ATTR_NOSYSTEM: "1",
-    GIT_NO_REPLACE_OBJECTS: "1",
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_CONFIG_COUNT: String(Object.keys(config).length),
-    ...call.env,
-  };
-  Object.entries(config).forEach(([key, value], index) => {
-    env[`GIT_CONFIG_KEY_${index}`] = key;
-    env[`GIT_CONFIG_VALUE_${index}`] = value;
-  });
-  return env;
 }
 
 /** Starts git with piped stdio; the caller owns the streams. */

@@ -1,13 +1,5 @@
+import { gitEnvironment } from "../git-environment.ts";
 import { ProcessError, runProcess, type ProcessOutput } from "./run-process.ts";
-
-// Settings every git call of ours carries. Hooks are switched off because
-// the host must never run code that arrived with a repository, and because
-// even the mirror runs `reference-transaction` hooks during a fetch.
-const ALWAYS: Record<string, string> = {
-  "core.hooksPath": "/dev/null",
-};
-
-const DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
 
 export interface GitOptions {
   /** Directory to run in (`git -C`). */
@@ -17,34 +9,14 @@ export interface GitOptions {
 }
 
 /**
- * Runs git with an environment built from scratch: no system or user config
- * (so no credential helpers, filters or aliases of the host leak in), no
- * terminal prompts, and stable English messages.
- *
- * Per-call configuration travels in `GIT_CONFIG_COUNT`/`GIT_CONFIG_KEY_n`/
- * `GIT_CONFIG_VALUE_n` rather than `-c` arguments: both keep credentials off
- * the disk, but the environment of a process is readable only by its owner
- * while its command line is visible to every local user through `ps`.
+ * Runs git in the host's hardened git environment (runner/git-environment.ts)
+ * and hides the per-call secrets from any error it raises.
  */
 export async function git(
   args: readonly string[],
   options: GitOptions = {},
 ): Promise<string> {
-  const config = { ...ALWAYS, ...options.config };
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH ?? DEFAULT_PATH,
-    HOME: "/nonexistent",
-    LANG: "C",
-    LC_ALL: "C",
-    GIT_CONFIG_NOSYSTEM: "1",
-    GIT_CONFIG_GLOBAL: "/dev/null",
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_CONFIG_COUNT: String(Object.keys(config).length),
-  };
-  Object.entries(config).forEach(([key, value], index) => {
-    env[`GIT_CONFIG_KEY_${index}`] = key;
-    env[`GIT_CONFIG_VALUE_${index}`] = value;
-  });
+  const env = gitEnvironment(options.config ? { config: options.config } : {});
   const cwdArgs = options.cwd ? ["-C", options.cwd] : [];
 
   let output: ProcessOutput;

@@ -11,6 +11,8 @@ import { openDoor } from "../runner/door/door-server.ts";
 import { inProcessCredential } from "../runner/door/run-credential.ts";
 import type { RunSpec } from "../runner/types.ts";
 import { createLocalUpstream } from "../runner/upstream/local-upstream.ts";
+import { startHttpBackend } from "./http-backend-server.ts";
+import { median } from "./sample-stats.ts";
 
 const run = promisify(execFile);
 
@@ -64,11 +66,6 @@ async function commitFiles(
   await git(dir, ["commit", "-q", "-m", message]);
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? 0;
-}
-
 async function timed(work: () => Promise<unknown>): Promise<number> {
   const start = process.hrtime.bigint();
   await work();
@@ -79,7 +76,9 @@ async function timed(work: () => Promise<unknown>): Promise<number> {
  * A push of the same commits through the door's git gateway (client over
  * a loopback TCP pipe to the door socket, quarantine, every policy check,
  * then the forward into a local upstream) against `git push` straight into
- * an identical local upstream, as a ratio of medians.
+ * an identical local upstream, as a ratio of medians. For reading the
+ * figure, it also times a push over smart HTTP served by git's own
+ * `http-backend`: the share of the cost that HTTP brings whoever serves it.
  */
 export async function gatewayBench(): Promise<{
   name: string;
@@ -111,6 +110,8 @@ export async function gatewayBench(): Promise<{
 
     const direct: number[] = [];
     const gateway: number[] = [];
+    const overHttp: number[] = [];
+    const backend = await startHttpBackend(root, GIT_ENV);
     for (let round = 0; round < ROUNDS; round++) {
       const directUpstream = path.join(root, `direct-${round}.git`);
       await git(root, ["clone", "-q", "--bare", base, directUpstream]);
@@ -120,6 +121,19 @@ export async function gatewayBench(): Promise<{
             "push",
             "-q",
             directUpstream,
+            `HEAD:refs/heads/${BRANCH}`,
+          ]),
+        ),
+      );
+
+      const httpUpstream = `http-${round}.git`;
+      await git(root, ["clone", "-q", "--bare", base, httpUpstream]);
+      overHttp.push(
+        await timed(() =>
+          git(work, [
+            "push",
+            "-q",
+            `${backend.url}/${httpUpstream}`,
             `HEAD:refs/heads/${BRANCH}`,
           ]),
         ),
@@ -140,6 +154,7 @@ export async function gatewayBench(): Promise<{
       }
     }
 
+    await backend.close();
     const ratio = median(gateway) / median(direct);
     return {
       name: "gateway",
@@ -147,6 +162,10 @@ export async function gatewayBench(): Promise<{
       details: {
         directMedianMs: Number(median(direct).toFixed(1)),
         gatewayMedianMs: Number(median(gateway).toFixed(1)),
+        httpBackendPushMedianMs: Number(median(overHttp).toFixed(1)),
+        ratioToHttpBackendPush: Number(
+          (median(gateway) / median(overHttp)).toFixed(3),
+        ),
         rounds: ROUNDS,
         commits: COMMITS,
         filesPerCommit: FILES_PER_COMMIT,

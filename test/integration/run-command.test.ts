@@ -35,11 +35,15 @@ describe.skipIf(!hasDocker)("agent-sandbox run", () => {
       env,
     );
     if (!stdout) throw new Error(`run failed: ${stderr}`);
-    return { code, result: JSON.parse(stdout) as Record<string, unknown> };
+    return {
+      code,
+      stderr,
+      result: JSON.parse(stdout) as Record<string, unknown>,
+    };
   }
 
   it("lands the agent's work on its own branch and nothing else", async () => {
-    const { code, result } = await run(
+    const { code, result, stderr } = await run(
       "--task",
       "fix the typo",
       "--agent",
@@ -57,6 +61,16 @@ describe.skipIf(!hasDocker)("agent-sandbox run", () => {
       baseSha: repo.head,
     });
     expect(result.log).toContain("fix the typo");
+    expect(stderr).toContain("fix the typo");
+    expect(result.pushes).toEqual([
+      expect.objectContaining({
+        ref: "refs/heads/agent/typo",
+        oldSha: "0".repeat(40),
+        newSha: result.headSha,
+        accepted: true,
+        reason: null,
+      }),
+    ]);
     expect(result.auditHead).toMatch(/^[0-9a-f]{64}$/);
     expect(await repo.git("show", "agent/typo:README.md")).toBe("the project");
     expect(await repo.git("rev-parse", "agent/typo")).toBe(result.headSha);
@@ -70,6 +84,29 @@ describe.skipIf(!hasDocker)("agent-sandbox run", () => {
     const audit = await runCli(["audit", "verify", String(result.runId)], env);
     expect(audit.code).toBe(0);
     expect(audit.stdout).toMatch(/^intact: \d+ events, head [0-9a-f]{64}/);
+  });
+
+  it("refuses a push that touches a protected path and changes nothing", async () => {
+    const { code, result } = await run(
+      "--task",
+      "sneak a workflow in",
+      "--agent",
+      "mkdir -p .github/workflows && echo 'on: push' > .github/workflows/x.yml",
+      "--branch",
+      "agent/sneaky",
+    );
+
+    expect(code).toBe(1);
+    expect(result).toMatchObject({
+      outcome: "failed",
+      reason: "push_rejected",
+      headSha: null,
+    });
+    const [push] = result.pushes as Record<string, unknown>[];
+    expect(push).toMatchObject({ accepted: false });
+    expect(push?.reason).toMatch(/\.github\/workflows\/x\.yml/);
+    expect(await repo.git("branch", "--list", "agent/sneaky")).toBe("");
+    expect(await repo.git("rev-parse", "main")).toBe(repo.head);
   });
 
   it("reports a failing agent with its exit code and pushes nothing", async () => {

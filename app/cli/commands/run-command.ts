@@ -81,7 +81,7 @@ export const runCommand: Command = {
       const auditHead = rows[0]?.audit_head ?? "";
       stdout.write(
         args.json
-          ? `${JSON.stringify({ ...result, auditHead })}\n`
+          ? `${JSON.stringify(jsonResult(result, auditHead))}\n`
           : formatRunSummary(result, auditHead),
       );
       return result.outcome === "success" ? 0 : 1;
@@ -104,9 +104,25 @@ async function execute(
     audit: databaseAuditSink(db, spec.runId),
     log,
     signal: stopping,
+    // Live, scrubbed agent output for the person at the terminal; stdout
+    // stays for the result alone.
+    onOutput: (text) => process.stderr.write(text),
   });
   await recordResult(db, result);
   return result;
+}
+
+/** The `--json` shape: the run's result, each push's verdict as one
+ * `reason` line beside its list, and the head of the audit chain. */
+function jsonResult(result: RunResult, auditHead: string) {
+  return {
+    ...result,
+    pushes: result.pushes.map((push) => ({
+      ...push,
+      reason: push.accepted ? null : push.reasons.join("; "),
+    })),
+    auditHead,
+  };
 }
 
 /** The name the sandbox knows a local repository by: never a host path. */

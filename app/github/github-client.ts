@@ -150,4 +150,6 @@ export interface GitHubApp {
   botLogin(): Promise<string>;
   /** The git smart-HTTP URL of a repository on this GitHub host. */
   gitUrl(fullName: string): string;
+  /** Revokes every token the client still holds. */
+  close(): Promise<void>;
 }

@@ -10,11 +10,13 @@ import type {
   ThreadInfo,
   TokenPermissions,
 } from "./github-client.ts";
+import { createRepositoryTokens } from "./repository-tokens.ts";
 
 type Octokit = InstanceType<typeof ProbotOctokit>;
 
 // HTTP statuses GitHub answers with that we treat as outcomes, not faults.
 const NOT_FOUND = 404;
+const UNPROCESSABLE = 422;
 
 export interface OctokitGitHubOptions {
   appId: string;
@@ -63,40 +65,65 @@ export function createOctokitGitHub(options: OctokitGitHubOptions): GitHubApp {
   const installations = new Map<number, InstallationClient>();
   let slug: Promise<string> | undefined;
 
+  const mintToken: GitHubApp["mintToken"] = async (
+    installationId,
+    repositories,
+    permissions,
+  ) => {
+    const response = await app.request(
+      "POST /app/installations/{installation_id}/access_tokens",
+      {
+        installation_id: installationId,
+        repositories,
+        permissions: permissions as TokenPermissions,
+      },
+    );
+    return {
+      token: response.data.token,
+      expiresAt: response.data.expires_at,
+    };
+  };
+  const revokeToken = async (token: string) => {
+    await make({ token }).request("DELETE /installation/token");
+  };
+  // GitHub refuses to mint for a repository the installation cannot see
+  // (absent, or not installed) with 422; to the calls made with the token
+  // that is the same as the repository answering 404.
+  const repositoryToken = async (installationId: number, ref: RepoRef) => {
+    try {
+      return await tokens.tokenFor(installationId, ref);
+    } catch (err) {
+      if (statusOf(err) !== UNPROCESSABLE) throw err;
+      throw Object.assign(
+        new Error(`${ref.owner}/${ref.repo} is not accessible`, {
+          cause: err,
+        }),
+        { status: NOT_FOUND },
+      );
+    }
+  };
+  const tokens = createRepositoryTokens(
+    (installationId, repository, permissions) =>
+      mintToken(installationId, [repository], permissions),
+    revokeToken,
+  );
+
   return {
     installation(installationId) {
       let client = installations.get(installationId);
       if (!client) {
-        client = installationClient(
-          make({
-            appId: options.appId,
-            privateKey: options.privateKey,
-            installationId,
-          }),
+        client = installationClient(async (ref) =>
+          make({ token: await repositoryToken(installationId, ref) }),
         );
         installations.set(installationId, client);
       }
       return client;
     },
 
-    async mintToken(installationId, repositories, permissions) {
-      const response = await app.request(
-        "POST /app/installations/{installation_id}/access_tokens",
-        {
-          installation_id: installationId,
-          repositories,
-          permissions: permissions as TokenPermissions,
-        },
-      );
-      return {
-        token: response.data.token,
-        expiresAt: response.data.expires_at,
-      };
-    },
+    mintToken,
+    revokeToken,
 
-    async revokeToken(token) {
-      await make({ token }).request("DELETE /installation/token");
-    },
+    close: () => tokens.revokeAll(),
 
     botLogin() {
       slug ??= app.request("GET /app").then(({ data }) => {
@@ -112,10 +139,13 @@ export function createOctokitGitHub(options: OctokitGitHubOptions): GitHubApp {
   };
 }
 
-function installationClient(octokit: Octokit): InstallationClient {
+function installationClient(
+  forRepo: (ref: RepoRef) => Promise<Octokit>,
+): InstallationClient {
   return {
     async getPermission({ owner, repo }, username) {
       try {
+        const octokit = await forRepo({ owner, repo });
         const { data } = await octokit.request(
           "GET /repos/{owner}/{repo}/collaborators/{username}/permission",
           { owner, repo, username },
@@ -130,6 +160,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async addReaction({ owner, repo }, target, content) {
+      const octokit = await forRepo({ owner, repo });
       const route =
         target.kind === "issue_comment"
           ? "POST /repos/{owner}/{repo}/issues/comments/{comment_id}/reactions"
@@ -143,6 +174,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async createComment({ owner, repo }, issue, body) {
+      const octokit = await forRepo({ owner, repo });
       const { data } = await octokit.request(
         "POST /repos/{owner}/{repo}/issues/{issue_number}/comments",
         { owner, repo, issue_number: issue, body },
@@ -151,6 +183,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async updateComment({ owner, repo }, commentId, body) {
+      const octokit = await forRepo({ owner, repo });
       await octokit.request(
         "PATCH /repos/{owner}/{repo}/issues/comments/{comment_id}",
         { owner, repo, comment_id: commentId, body },
@@ -158,6 +191,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async getIssue({ owner, repo }, issue) {
+      const octokit = await forRepo({ owner, repo });
       const { data } = await octokit.request(
         "GET /repos/{owner}/{repo}/issues/{issue_number}",
         { owner, repo, issue_number: issue },
@@ -169,6 +203,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async listComments({ owner, repo }, issue) {
+      const octokit = await forRepo({ owner, repo });
       const comments = await octokit.paginate(
         "GET /repos/{owner}/{repo}/issues/{issue_number}/comments",
         { owner, repo, issue_number: issue, per_page: 100 },
@@ -182,6 +217,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async getPullRequest({ owner, repo }, pull) {
+      const octokit = await forRepo({ owner, repo });
       const { data } = await octokit.request(
         "GET /repos/{owner}/{repo}/pulls/{pull_number}",
         { owner, repo, pull_number: pull },
@@ -203,6 +239,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async findPullRequest({ owner, repo }, head, base) {
+      const octokit = await forRepo({ owner, repo });
       const { data } = await octokit.request(
         "GET /repos/{owner}/{repo}/pulls",
         { owner, repo, head, base, state: "open", per_page: 1 },
@@ -212,6 +249,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async createPullRequest({ owner, repo }, pull) {
+      const octokit = await forRepo({ owner, repo });
       const { data } = await octokit.request(
         "POST /repos/{owner}/{repo}/pulls",
         { owner, repo, ...pull, draft: true },
@@ -220,6 +258,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async updatePullRequest({ owner, repo }, pull, body) {
+      const octokit = await forRepo({ owner, repo });
       await octokit.request("PATCH /repos/{owner}/{repo}/pulls/{pull_number}", {
         owner,
         repo,
@@ -229,6 +268,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async requestReview({ owner, repo }, pull, login) {
+      const octokit = await forRepo({ owner, repo });
       await octokit.request(
         "POST /repos/{owner}/{repo}/pulls/{pull_number}/requested_reviewers",
         { owner, repo, pull_number: pull, reviewers: [login] },
@@ -236,6 +276,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async getRepository({ owner, repo }) {
+      const octokit = await forRepo({ owner, repo });
       const { data } = await octokit.request("GET /repos/{owner}/{repo}", {
         owner,
         repo,
@@ -249,6 +290,7 @@ function installationClient(octokit: Octokit): InstallationClient {
 
     async getBranchSha({ owner, repo }, branch) {
       try {
+        const octokit = await forRepo({ owner, repo });
         const { data } = await octokit.request(
           "GET /repos/{owner}/{repo}/git/ref/{ref}",
           { owner, repo, ref: `heads/${branch}` },
@@ -262,6 +304,7 @@ function installationClient(octokit: Octokit): InstallationClient {
 
     async getFile({ owner, repo }, path, at) {
       try {
+        const octokit = await forRepo({ owner, repo });
         const { data } = await octokit.request(
           "GET /repos/{owner}/{repo}/contents/{path}",
           { owner, repo, path, ...(at ? { ref: at } : {}) },
@@ -279,6 +322,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async createCheckRun({ owner, repo }, check) {
+      const octokit = await forRepo({ owner, repo });
       const { data } = await octokit.request(
         "POST /repos/{owner}/{repo}/check-runs",
         {
@@ -294,6 +338,7 @@ function installationClient(octokit: Octokit): InstallationClient {
     },
 
     async updateCheckRun({ owner, repo }, id, check) {
+      const octokit = await forRepo({ owner, repo });
       await octokit.request(
         "PATCH /repos/{owner}/{repo}/check-runs/{check_run_id}",
         { owner, repo, check_run_id: id, ...checkFields(check) },

@@ -155,6 +155,7 @@ export async function startApp(options: {
   });
   pump.start();
 
+  let stopping: Promise<void> | undefined;
   return {
     host: server.host,
     port: server.port,
@@ -184,10 +185,15 @@ export async function startApp(options: {
       );
       worker.start();
     },
-    async stop() {
-      await server.close();
-      await pump.stop();
-      await worker?.stop();
+    stop() {
+      // Idempotent: a signal and a test's cleanup may both ask.
+      stopping ??= (async () => {
+        await server.close();
+        await pump.stop();
+        await worker?.stop();
+        await github.close();
+      })();
+      return stopping;
     },
   };
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -57,7 +58,7 @@ export async function startHarness(
     GHE_PROTOCOL: "http",
     DATABASE_URL: url,
     AGENT_SANDBOX_DATA_DIR: dataDir,
-    AGENT_SANDBOX_INSTANCE: "agent-sandbox-e2e",
+    AGENT_SANDBOX_INSTANCE: `e2e-${randomBytes(4).toString("hex")}`,
     HOST: "127.0.0.1",
     PORT: "0",
     LOG_LEVEL: process.env.E2E_LOG_LEVEL ?? "silent",

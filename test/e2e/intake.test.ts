@@ -298,6 +298,23 @@ describe("webhook intake", () => {
       (r) => r.method === "POST" && /\/access_tokens$/.test(r.path),
     );
     expect(mints.length).toBeGreaterThan(0);
-    expect(mints.every((r) => r.status === 201)).toBe(true);
+    // Each mint names one repository; only the organisation's `.github`
+    // repository, which these tests never create, is refused.
+    for (const mint of mints) {
+      const asked = (mint.body as { repositories?: string[] }).repositories;
+      expect(mint.status).toBe(asked?.[0] === ".github" ? 422 : 201);
+    }
+    expect(mints.some((r) => r.status === 201)).toBe(true);
+  });
+
+  it("narrows every token it mints to one repository, never with write to contents, and revokes them all by shutdown", async () => {
+    await h.app.stop();
+
+    expect(sim.state.tokens.length).toBeGreaterThan(0);
+    for (const token of sim.state.tokens) {
+      expect(token.repositoryIds).toHaveLength(1);
+      expect(token.permissions.contents).not.toBe("write");
+      expect(token.revokedAt).not.toBeNull();
+    }
   });
 });

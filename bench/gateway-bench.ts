@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -9,6 +8,7 @@ import pino from "pino";
 
 import { openDoor } from "../runner/door/door-server.ts";
 import { inProcessCredential } from "../runner/door/run-credential.ts";
+import { startDoorForwarder } from "../runner/entrypoint/door-forwarder.ts";
 import type { RunSpec } from "../runner/types.ts";
 import { createLocalUpstream } from "../runner/upstream/local-upstream.ts";
 import { startHttpBackend } from "./http-backend-server.ts";
@@ -220,17 +220,11 @@ async function openGateway(
     mirrorDir,
     dir: path.join(root, `door-${round}`),
   });
-  // The container's side of the door: loopback TCP piped to the socket.
-  const forwarder = net.createServer((client) => {
-    const inner = net.connect(door.socketPath);
-    client.pipe(inner).pipe(client);
-    client.on("error", () => inner.destroy());
-    inner.on("error", () => client.destroy());
-  });
-  await new Promise<void>((resolve) =>
-    forwarder.listen(0, "127.0.0.1", resolve),
+  // The container's side of the door, as the entrypoint runs it.
+  const { port, close: closeForwarder } = await startDoorForwarder(
+    0,
+    door.socketPath,
   );
-  const { port } = forwarder.address() as net.AddressInfo;
   const auth = Buffer.from(`x-access-token:${credential.token}`).toString(
     "base64",
   );
@@ -245,7 +239,7 @@ async function openGateway(
         `HEAD:refs/heads/${BRANCH}`,
       ]),
     async close() {
-      await new Promise<void>((resolve) => forwarder.close(() => resolve()));
+      await closeForwarder();
       await door.close();
     },
   };

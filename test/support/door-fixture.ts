@@ -1,6 +1,5 @@
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -13,6 +12,7 @@ import {
   type DoorOptions,
 } from "../../runner/door/door-server.ts";
 import { inProcessCredential } from "../../runner/door/run-credential.ts";
+import { startDoorForwarder } from "../../runner/entrypoint/door-forwarder.ts";
 import type { AuditSink, RunSpec, Upstream } from "../../runner/types.ts";
 import { createLocalUpstream } from "../../runner/upstream/local-upstream.ts";
 
@@ -183,22 +183,9 @@ export async function openDoorFixture(
   };
   const door = await openDoor(doorOptions);
 
-  const pipes = new Set<net.Socket>();
-  const forwarder = net.createServer((client) => {
-    const inner = net.connect(door.socketPath);
-    pipes.add(client).add(inner);
-    client.pipe(inner).pipe(client);
-    const end = () => {
-      client.destroy();
-      inner.destroy();
-    };
-    client.on("error", end).on("close", end);
-    inner.on("error", end).on("close", end);
-  });
-  await new Promise<void>((resolve) =>
-    forwarder.listen(0, "127.0.0.1", resolve),
-  );
-  const { port } = forwarder.address() as net.AddressInfo;
+  // The container's side of the door, as the entrypoint runs it.
+  const forwarder = await startDoorForwarder(0, door.socketPath);
+  const port = forwarder.port;
   const remoteUrl = `http://127.0.0.1:${port}/git/${spec.repository}.git`;
 
   return Object.assign(fixture, {
@@ -218,8 +205,7 @@ export async function openDoorFixture(
         ...args,
       ]),
     async close() {
-      for (const socket of pipes) socket.destroy();
-      await new Promise<void>((resolve) => forwarder.close(() => resolve()));
+      await forwarder.close();
       await door.close();
       await rm(root, { recursive: true, force: true });
     },
